@@ -1,0 +1,337 @@
+//! Data access: the only place with SQL.
+//!
+//! [`Store`] is an enum over the two backends rather than `sqlx::Any`: each
+//! arm is a real, typed pool (timestamps stay `timestamptz` on PostgreSQL),
+//! and since every query is written with `$N` placeholders, which sqlx's
+//! SQLite driver maps by number too, one SQL text serves both. Every query
+//! on `tasks` filters on `user_id`.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+use crate::task::{Description, Task, TaskPatch, Title};
+use crate::user::UserId;
+
+/// How long a writer waits for SQLite's lock before giving up. Writes take
+/// microseconds; this only matters under heavy contention.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Which database, and how big a pool.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub url: String,
+    /// Upper bound on open connections.
+    pub max_connections: u32,
+    /// How long a query waits for a free connection before failing.
+    pub acquire_timeout: Duration,
+}
+
+impl StoreOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why the store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("DATABASE_URL must start with sqlite: or postgres:, got {0:?}")]
+    UnknownScheme(String),
+    #[error("cannot create the database directory {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database: {0}")]
+    Connect(#[from] sqlx::Error),
+    #[error("cannot apply migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// The task store: a connection pool to SQLite or PostgreSQL. Cheap to clone.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Run the same code on whichever pool this is. The body is compiled once
+/// per backend, so it stays fully typed.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            Store::Sqlite($pool) => $body,
+            Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// The columns of [`Task`], in a macro so that queries stay `&'static str`
+/// (sqlx refuses run-time SQL strings unless audited).
+macro_rules! task_columns {
+    () => {
+        "id, title, description, completed, created_at, updated_at"
+    };
+}
+
+impl Store {
+    /// Open a pool. SQLite files (and their directory) are created on first
+    /// use, in WAL mode with a busy timeout so concurrent writers wait for
+    /// each other instead of failing with "database is locked".
+    pub async fn open(options: &StoreOptions) -> Result<Self, OpenError> {
+        let url = options.url.as_str();
+        if url.starts_with("sqlite:") {
+            let connect = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // WAL + NORMAL never corrupts and never loses a commit on a
+                // process crash; only a power cut can roll back the last few.
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .foreign_keys(true);
+            let filename = connect.get_filename();
+            if let Some(dir) = filename.parent().filter(|d| !d.as_os_str().is_empty())
+                && !is_in_memory(url)
+            {
+                std::fs::create_dir_all(dir).map_err(|source| OpenError::CreateDir {
+                    path: dir.to_owned(),
+                    source,
+                })?;
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(options.max_connections.max(1))
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
+                .await?;
+            Ok(Self::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let connect = PgConnectOptions::from_str(url)?.application_name("todo-mcp");
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections.max(1))
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
+                .await?;
+            Ok(Self::Postgres(pool))
+        } else {
+            Err(OpenError::UnknownScheme(redact_url(url)))
+        }
+    }
+
+    /// Apply the embedded migrations that are not applied yet.
+    pub async fn migrate(&self) -> Result<(), OpenError> {
+        match self {
+            Self::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await?,
+            Self::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// `sqlite` or `postgres`, for logs and metrics.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Is the database answering?
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        on_pool!(self, |pool| sqlx::query("select 1").execute(pool).await.map(drop))
+    }
+
+    /// Close every connection, waiting for queries in flight.
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+
+    pub async fn insert_task(
+        &self,
+        user: &UserId,
+        title: &Title,
+        description: &Description,
+        now: DateTime<Utc>,
+    ) -> Result<Task, sqlx::Error> {
+        let sql = concat!("insert into tasks (user_id, title, description, completed, created_at, updated_at) \
+             values ($1, $2, $3, false, $4, $4) returning ", task_columns!());
+        on_pool!(self, |pool| sqlx::query_as::<_, Task>(sql)
+            .bind(user.as_str())
+            .bind(title.as_str())
+            .bind(description.as_deref())
+            .bind(now)
+            .fetch_one(pool)
+            .await)
+    }
+
+    /// Up to `limit` tasks of `user`, newest first, with id below `before_id`.
+    pub async fn list_tasks(
+        &self,
+        user: &UserId,
+        completed: Option<bool>,
+        limit: u32,
+        before_id: Option<i64>,
+    ) -> Result<Vec<Task>, sqlx::Error> {
+        let before_id = before_id.unwrap_or(i64::MAX);
+        let limit = i64::from(limit);
+        match completed {
+            None => {
+                let sql = concat!(
+                    "select ",
+                    task_columns!(),
+                    " from tasks where user_id = $1 and id < $2 order by id desc limit $3"
+                );
+                on_pool!(self, |pool| sqlx::query_as::<_, Task>(sql)
+                    .bind(user.as_str())
+                    .bind(before_id)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await)
+            }
+            Some(completed) => {
+                let sql = concat!(
+                    "select ",
+                    task_columns!(),
+                    " from tasks where user_id = $1 and completed = $2 and id < $3 order by id desc limit $4"
+                );
+                on_pool!(self, |pool| sqlx::query_as::<_, Task>(sql)
+                    .bind(user.as_str())
+                    .bind(completed)
+                    .bind(before_id)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await)
+            }
+        }
+    }
+
+    pub async fn get_task(&self, user: &UserId, id: i64) -> Result<Option<Task>, sqlx::Error> {
+        let sql = concat!("select ", task_columns!(), " from tasks where id = $1 and user_id = $2");
+        on_pool!(self, |pool| sqlx::query_as::<_, Task>(sql)
+            .bind(id)
+            .bind(user.as_str())
+            .fetch_optional(pool)
+            .await)
+    }
+
+    /// Mark a task completed. Returns the task and whether it already was.
+    /// The write is one statement; the read that follows a no-op only tells
+    /// "already completed" from "not found".
+    pub async fn complete_task(
+        &self,
+        user: &UserId,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Task, bool)>, sqlx::Error> {
+        let sql = concat!("update tasks set completed = true, updated_at = $3 \
+             where id = $1 and user_id = $2 and completed = false returning ", task_columns!());
+        let changed = on_pool!(self, |pool| sqlx::query_as::<_, Task>(sql)
+            .bind(id)
+            .bind(user.as_str())
+            .bind(now)
+            .fetch_optional(pool)
+            .await)?;
+        match changed {
+            Some(task) => Ok(Some((task, false))),
+            None => Ok(self.get_task(user, id).await?.map(|task| (task, true))),
+        }
+    }
+
+    pub async fn delete_task(&self, user: &UserId, id: i64) -> Result<Option<Task>, sqlx::Error> {
+        let sql = concat!("delete from tasks where id = $1 and user_id = $2 returning ", task_columns!());
+        on_pool!(self, |pool| sqlx::query_as::<_, Task>(sql)
+            .bind(id)
+            .bind(user.as_str())
+            .fetch_optional(pool)
+            .await)
+    }
+
+    pub async fn update_task(
+        &self,
+        user: &UserId,
+        id: i64,
+        patch: &TaskPatch,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Task>, sqlx::Error> {
+        let sql = concat!("update tasks set title = coalesce($3, title), \
+             description = case when $4 then $5 else description end, updated_at = $6 \
+             where id = $1 and user_id = $2 returning ", task_columns!());
+        let new_description = patch.description().and_then(Description::as_deref);
+        on_pool!(self, |pool| sqlx::query_as::<_, Task>(sql)
+            .bind(id)
+            .bind(user.as_str())
+            .bind(patch.title().map(Title::as_str))
+            .bind(patch.description().is_some())
+            .bind(new_description)
+            .bind(now)
+            .fetch_optional(pool)
+            .await)
+    }
+
+    /// How many tasks `user` has (tests and operators' checks).
+    pub async fn count_tasks(&self, user: &UserId) -> Result<i64, sqlx::Error> {
+        on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(
+            "select count(*) from tasks where user_id = $1"
+        )
+        .bind(user.as_str())
+        .fetch_one(pool)
+        .await)
+    }
+}
+
+fn is_in_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+/// A database URL without its password, for error messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The default database: `todo-mcp/todo.db` in the user's data directory
+/// (e.g. `~/.local/share` on Linux, `~/Library/Application Support` on
+/// macOS), or the current directory when there is none.
+pub fn default_sqlite_url() -> String {
+    let path = dirs::data_dir()
+        .map(|dir| dir.join("todo-mcp").join("todo.db"))
+        .unwrap_or_else(|| PathBuf::from("todo.db"));
+    format!("sqlite://{}", path.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_url_hides_the_password_only() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/todo"),
+            "postgres://app:***@db:5432/todo"
+        );
+        assert_eq!(redact_url("postgres://app@db/todo"), "postgres://app@db/todo");
+        assert_eq!(redact_url("sqlite://todo.db"), "sqlite://todo.db");
+    }
+
+    #[test]
+    fn default_url_is_a_sqlite_file() {
+        let url = default_sqlite_url();
+        assert!(url.starts_with("sqlite://") && url.ends_with("todo.db"), "{url}");
+    }
+}
