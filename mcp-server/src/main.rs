@@ -1,1 +1,212 @@
-fn main() {}
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use clap::Parser as _;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use todo_mcp::config::{Cli, Command, CommonArgs, HttpArgs, LogFormat};
+use todo_mcp::http::{self, AuthMode, HttpOptions};
+use todo_shared::auth::{TokenVerifier, VerifierConfig};
+use todo_shared::store::{default_sqlite_url, redact_url};
+use todo_shared::{Store, StoreOptions, UserId};
+
+fn main() -> ExitCode {
+    // A .env file is optional; a broken one is worth a word.
+    if let Err(error) = dotenvy::dotenv()
+        && !error.not_found()
+    {
+        eprintln!("todo-mcp: ignoring .env: {error}");
+    }
+    let cli = Cli::parse();
+    let stdio = matches!(cli.command, None | Some(Command::Stdio));
+    init_tracing(&cli.common, stdio);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("todo-mcp: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    // stdin may still be in a blocking read that nothing can cancel: do not
+    // wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("todo-mcp: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let user = UserId::parse(&cli.common.user).context("invalid --user / TODO_USER_ID")?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+
+    // Check the HTTP configuration before touching the database.
+    let http_setup = match &cli.command {
+        Some(Command::Http(args)) => Some(http_options(args, &user)?),
+        _ => None,
+    };
+
+    let store = open_store(&cli.common).await?;
+    match cli.command {
+        None | Some(Command::Stdio) => {
+            tracing::info!(user = %user, database = store.backend(), "serving MCP over stdio");
+            todo_mcp::stdio::run(store.clone(), user, shutdown).await?;
+        }
+        Some(Command::Migrate) => {
+            tracing::info!(database = store.backend(), "migrations are applied");
+        }
+        Some(Command::Http(args)) => {
+            let options = http_setup.context("http options")?;
+            let listener = TcpListener::bind(args.bind)
+                .await
+                .with_context(|| format!("cannot listen on {}", args.bind))?;
+            let addr = listener.local_addr()?;
+            let router = http::router(store.clone(), options, shutdown.child_token());
+            tracing::info!(addr = %addr, database = store.backend(), "listening on http://{addr}/mcp");
+            let stop = shutdown.clone();
+            http::run(listener, router, async move { stop.cancelled().await }).await?;
+            tracing::info!("HTTP server stopped; requests in flight have finished");
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn open_store(common: &CommonArgs) -> anyhow::Result<Store> {
+    let url = common.database_url.clone().unwrap_or_else(default_sqlite_url);
+    let mut options = StoreOptions::new(url);
+    options.max_connections = common.database_max_connections;
+    let store = Store::open(&options)
+        .await
+        .with_context(|| format!("cannot open {}", redact_url(&options.url)))?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+fn http_options(args: &HttpArgs, user: &UserId) -> anyhow::Result<HttpOptions> {
+    let auth = if args.no_auth {
+        if !args.bind.ip().is_loopback() {
+            bail!("--no-auth is for local development and only allowed on a loopback --bind (got {})", args.bind);
+        }
+        tracing::warn!(user = %user, "authentication is OFF (--no-auth): every request acts as this user");
+        AuthMode::NoAuth(user.clone())
+    } else {
+        let verifier = TokenVerifier::new(VerifierConfig {
+            hs256_secret: args.jwt_secret.clone(),
+            jwks_url: args.jwks_url.clone(),
+            audience: Some(args.audience.clone()),
+            issuer: args.issuer.clone(),
+            ..VerifierConfig::default()
+        })
+        .context("cannot verify tokens (set MCP_JWT_SECRET and/or MCP_JWKS_URL, or use --no-auth locally)")?;
+        AuthMode::Verify(verifier)
+    };
+    let public_url = args.public_url.as_ref().map(|u| u.trim_end_matches('/').to_owned());
+    let authorization_servers = if args.authorization_servers.is_empty() {
+        args.issuer.iter().cloned().collect()
+    } else {
+        args.authorization_servers.clone()
+    };
+    Ok(HttpOptions {
+        auth,
+        public_url: public_url.clone(),
+        authorization_servers,
+        allowed_hosts: allowed_hosts(args, public_url.as_deref()),
+        allowed_origins: allowed_origins(args),
+    })
+}
+
+fn allowed_hosts(args: &HttpArgs, public_url: Option<&str>) -> Vec<String> {
+    if args.allowed_hosts.iter().any(|h| h == "*") {
+        return Vec::new();
+    }
+    if !args.allowed_hosts.is_empty() {
+        return args.allowed_hosts.clone();
+    }
+    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
+    let ip = args.bind.ip();
+    if !ip.is_unspecified() && !ip.is_loopback() {
+        hosts.push(ip.to_string());
+    }
+    if let Some(host) = public_url.and_then(url_host) {
+        hosts.push(host);
+    }
+    if ip.is_unspecified() {
+        tracing::warn!(
+            "listening on all interfaces but only loopback Host headers are accepted; \
+             set MCP_ALLOWED_HOSTS (or MCP_PUBLIC_URL) to the names clients use"
+        );
+    }
+    hosts
+}
+
+fn allowed_origins(args: &HttpArgs) -> Vec<String> {
+    if args.allowed_origins.iter().any(|o| o == "*") {
+        return Vec::new();
+    }
+    if !args.allowed_origins.is_empty() {
+        return args.allowed_origins.clone();
+    }
+    ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"].map(String::from).to_vec()
+}
+
+/// The host of an http(s) URL.
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split('/').next()?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => host.split(':').next()?,
+    };
+    (!host.is_empty()).then(|| host.to_owned())
+}
+
+fn init_tracing(common: &CommonArgs, stdio: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(&common.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    // stdout belongs to the MCP protocol in stdio mode: logs go to stderr,
+    // always, and without colours when it is not a terminal.
+    let ansi = !stdio && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
+    match common.log_format {
+        LogFormat::Pretty => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn cancel_on_signal(token: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    tracing::info!("shutdown signal received");
+    token.cancel();
+}
+

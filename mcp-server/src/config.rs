@@ -1,0 +1,113 @@
+//! Command line and environment: every option is a flag with an env var,
+//! and `todo-mcp --help` documents them all.
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use todo_shared::Secret;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "todo-mcp",
+    version,
+    about = "A task-list MCP server: add, list, complete, update and delete tasks, per user.",
+    long_about = "A task-list MCP server: add, list, complete, update and delete tasks, per user.\n\n\
+        Without a subcommand it serves MCP over stdio (what Claude Desktop and other MCP hosts \
+        launch). `todo-mcp http` serves MCP over streamable HTTP with bearer-token auth. \
+        Options can also be set in the environment or in a .env file in the working directory."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve MCP over stdin/stdout for one user (the default).
+    Stdio,
+    /// Serve MCP over streamable HTTP at /mcp, users identified by bearer JWTs.
+    Http(HttpArgs),
+    /// Apply the database migrations and exit.
+    Migrate,
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB. Default: a SQLite file
+    /// todo-mcp/todo.db in your data directory, created on first run.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Most database connections to keep open.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", global = true, default_value_t = 16)]
+    pub database_max_connections: u32,
+
+    /// The user whose tasks stdio mode (and http --no-auth) acts on.
+    #[arg(long = "user", env = "TODO_USER_ID", global = true, default_value = "local")]
+    pub user: String,
+
+    /// Log filter, in tracing's EnvFilter syntax (e.g. info, todo_mcp=debug).
+    #[arg(long, env = "RUST_LOG", global = true, default_value = "info,rmcp=warn")]
+    pub log: String,
+
+    /// Log format on stderr.
+    #[arg(long, env = "LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct HttpArgs {
+    /// Address to listen on.
+    #[arg(long, env = "MCP_BIND", default_value = "127.0.0.1:8001")]
+    pub bind: SocketAddr,
+
+    /// Shared secret (at least 32 bytes) for HS256 bearer tokens.
+    #[arg(long, env = "MCP_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+
+    /// JWKS URL with the public keys (EdDSA, RS256, ES256) of bearer tokens.
+    #[arg(long, env = "MCP_JWKS_URL")]
+    pub jwks_url: Option<String>,
+
+    /// Required `aud` of bearer tokens.
+    #[arg(long, env = "MCP_AUDIENCE", default_value = "todo-mcp")]
+    pub audience: String,
+
+    /// Required `iss` of bearer tokens (not checked when unset).
+    #[arg(long, env = "MCP_ISSUER")]
+    pub issuer: Option<String>,
+
+    /// Public base URL of this server (e.g. https://tasks.example.com), used in the
+    /// protected-resource metadata. Default: http://<Host header>.
+    #[arg(long, env = "MCP_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Authorization servers to advertise in the protected-resource metadata
+    /// (comma-separated). Default: the issuer, when set.
+    #[arg(long, env = "MCP_AUTHORIZATION_SERVERS", value_delimiter = ',')]
+    pub authorization_servers: Vec<String>,
+
+    /// Host header values to accept (comma-separated, host or host:port; `*` accepts any).
+    /// Default: localhost, 127.0.0.1, ::1, the bind address and the public URL's host.
+    #[arg(long, env = "MCP_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+
+    /// Browser origins to accept (comma-separated, e.g. https://app.example.com; `:*` matches
+    /// any port; `*` accepts any). Requests without an Origin header are not affected.
+    /// Default: http://localhost:*, http://127.0.0.1:*, http://[::1]:*.
+    #[arg(long, env = "MCP_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Local development only: accept requests without a token, all as --user.
+    /// Refused unless --bind is a loopback address.
+    #[arg(long, env = "MCP_NO_AUTH")]
+    pub no_auth: bool,
+}
