@@ -41,15 +41,30 @@ pub struct CommonArgs {
     pub database_url: Option<String>,
 
     /// Most database connections to keep open.
-    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", global = true, default_value_t = 16)]
+    #[arg(
+        long,
+        env = "DATABASE_MAX_CONNECTIONS",
+        global = true,
+        default_value_t = 16
+    )]
     pub database_max_connections: u32,
 
     /// The user whose tasks stdio mode (and http --no-auth) acts on.
-    #[arg(long = "user", env = "TODO_USER_ID", global = true, default_value = "local")]
+    #[arg(
+        long = "user",
+        env = "TODO_USER_ID",
+        global = true,
+        default_value = "local"
+    )]
     pub user: String,
 
     /// Log filter, in tracing's EnvFilter syntax (e.g. info, todo_mcp=debug).
-    #[arg(long, env = "RUST_LOG", global = true, default_value = "info,rmcp=warn")]
+    #[arg(
+        long,
+        env = "RUST_LOG",
+        global = true,
+        default_value = "info,rmcp=warn"
+    )]
     pub log: String,
 
     /// Log format on stderr.
@@ -76,6 +91,15 @@ pub struct HttpArgs {
     /// JWKS URL with the public keys (EdDSA, RS256, ES256) of bearer tokens.
     #[arg(long, env = "MCP_JWKS_URL")]
     pub jwks_url: Option<String>,
+
+    /// Seconds between two JWKS fetches caused by tokens with an unknown `kid`.
+    #[arg(
+        long,
+        env = "MCP_JWKS_REFETCH_COOLDOWN",
+        default_value_t = 30,
+        value_name = "SECONDS"
+    )]
+    pub jwks_refetch_cooldown: u64,
 
     /// Required `aud` of bearer tokens.
     #[arg(long, env = "MCP_AUDIENCE", default_value = "todo-mcp")]

@@ -20,10 +20,10 @@ use axum::{Json, Router};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 use todo_shared::auth::{AuthError, TokenVerifier, bearer_token};
 use todo_shared::{Store, UserId};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::tools::{Caller, Identity, TaskServer};
 
@@ -102,8 +102,14 @@ pub fn router(store: Store, options: HttpOptions, cancel: CancellationToken) -> 
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
-        .route("/.well-known/oauth-protected-resource", get(resource_metadata))
-        .route("/.well-known/oauth-protected-resource/mcp", get(resource_metadata))
+        .route(
+            "/.well-known/oauth-protected-resource",
+            get(resource_metadata),
+        )
+        .route(
+            "/.well-known/oauth-protected-resource/mcp",
+            get(resource_metadata),
+        )
         .merge(mcp_routes)
         .with_state(state)
 }
@@ -115,9 +121,12 @@ pub async fn run(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 async fn health() -> Json<serde_json::Value> {
@@ -126,7 +135,9 @@ async fn health() -> Json<serde_json::Value> {
 
 async fn ready(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
-        Ok(()) => Json(json!({"status": "ready", "database": state.store.backend()})).into_response(),
+        Ok(()) => {
+            Json(json!({"status": "ready", "database": state.store.backend()})).into_response()
+        }
         Err(error) => {
             tracing::warn!(%error, "readiness check: database unreachable");
             (
@@ -208,7 +219,9 @@ fn unauthorized(options: &HttpOptions, headers: &HeaderMap, error: &AuthError) -
     )
         .into_response();
     if let Ok(value) = HeaderValue::from_str(&challenge) {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
     }
     response
 }
@@ -226,7 +239,8 @@ fn base_url(options: &HttpOptions, headers: &HeaderMap) -> String {
         .filter(|h| {
             !h.is_empty()
                 && h.len() <= 255
-                && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
         })
         .unwrap_or("localhost");
     format!("http://{host}")

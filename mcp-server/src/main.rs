@@ -2,13 +2,13 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use clap::Parser as _;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 use todo_mcp::config::{Cli, Command, CommonArgs, HttpArgs, LogFormat};
 use todo_mcp::http::{self, AuthMode, HttpOptions};
 use todo_shared::auth::{TokenVerifier, VerifierConfig};
 use todo_shared::store::{default_sqlite_url, redact_url};
 use todo_shared::{Store, StoreOptions, UserId};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 fn main() -> ExitCode {
     // A .env file is optional; a broken one is worth a word.
@@ -21,7 +21,10 @@ fn main() -> ExitCode {
     let stdio = matches!(cli.command, None | Some(Command::Stdio));
     init_tracing(&cli.common, stdio);
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("todo-mcp: cannot start the async runtime: {error}");
@@ -80,7 +83,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn open_store(common: &CommonArgs) -> anyhow::Result<Store> {
-    let url = common.database_url.clone().unwrap_or_else(default_sqlite_url);
+    let url = common
+        .database_url
+        .clone()
+        .unwrap_or_else(default_sqlite_url);
     let mut options = StoreOptions::new(url);
     options.max_connections = common.database_max_connections;
     let store = Store::open(&options)
@@ -93,7 +99,10 @@ async fn open_store(common: &CommonArgs) -> anyhow::Result<Store> {
 fn http_options(args: &HttpArgs, user: &UserId) -> anyhow::Result<HttpOptions> {
     let auth = if args.no_auth {
         if !args.bind.ip().is_loopback() {
-            bail!("--no-auth is for local development and only allowed on a loopback --bind (got {})", args.bind);
+            bail!(
+                "--no-auth is for local development and only allowed on a loopback --bind (got {})",
+                args.bind
+            );
         }
         tracing::warn!(user = %user, "authentication is OFF (--no-auth): every request acts as this user");
         AuthMode::NoAuth(user.clone())
@@ -103,12 +112,16 @@ fn http_options(args: &HttpArgs, user: &UserId) -> anyhow::Result<HttpOptions> {
             jwks_url: args.jwks_url.clone(),
             audience: Some(args.audience.clone()),
             issuer: args.issuer.clone(),
+            jwks_refetch_cooldown: std::time::Duration::from_secs(args.jwks_refetch_cooldown),
             ..VerifierConfig::default()
         })
         .context("cannot verify tokens (set MCP_JWT_SECRET and/or MCP_JWKS_URL, or use --no-auth locally)")?;
         AuthMode::Verify(verifier)
     };
-    let public_url = args.public_url.as_ref().map(|u| u.trim_end_matches('/').to_owned());
+    let public_url = args
+        .public_url
+        .as_ref()
+        .map(|u| u.trim_end_matches('/').to_owned());
     let authorization_servers = if args.authorization_servers.is_empty() {
         args.issuer.iter().cloned().collect()
     } else {
@@ -154,7 +167,9 @@ fn allowed_origins(args: &HttpArgs) -> Vec<String> {
     if !args.allowed_origins.is_empty() {
         return args.allowed_origins.clone();
     }
-    ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"].map(String::from).to_vec()
+    ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
+        .map(String::from)
+        .to_vec()
 }
 
 /// The host of an http(s) URL.
@@ -209,4 +224,3 @@ async fn cancel_on_signal(token: CancellationToken) {
     tracing::info!("shutdown signal received");
     token.cancel();
 }
-

@@ -101,7 +101,11 @@ impl TaskServer {
                     Some(s) => StatusFilter::parse(s)?,
                     None => StatusFilter::All,
                 };
-                let limit = args.limit.map(Limit::parse).transpose()?.unwrap_or_default();
+                let limit = args
+                    .limit
+                    .map(Limit::parse)
+                    .transpose()?
+                    .unwrap_or_default();
                 let cursor = args.cursor.as_deref().map(Cursor::parse).transpose()?;
                 let page = task::list(&self.store, user, status, limit, cursor).await?;
                 Ok(structured(&TaskList {
@@ -125,7 +129,11 @@ impl TaskServer {
                 let args: UpdateTaskArgs = parse_args(name, args)?;
                 let id = TaskId::parse(args.task_id)?;
                 let title = args.title.as_deref().map(Title::parse).transpose()?;
-                let description = args.description.as_deref().map(Description::parse).transpose()?;
+                let description = args
+                    .description
+                    .as_deref()
+                    .map(Description::parse)
+                    .transpose()?;
                 let patch = TaskPatch::new(title, description)?;
                 let task = task::update(&self.store, user, id, patch).await?;
                 Ok(structured(&TaskResult::new("updated", task)))
@@ -180,7 +188,10 @@ impl ServerHandler for TaskServer {
             }
             Err(ToolFailure::UnknownTool(name)) => {
                 tracing::info!(tool = %name, user = %user, "call of an unknown tool");
-                Err(ErrorData::invalid_params(format!("Unknown tool: {name}"), None))
+                Err(ErrorData::invalid_params(
+                    format!("Unknown tool: {name}"),
+                    None,
+                ))
             }
             Err(failure) => {
                 let message = failure.to_string();
@@ -215,7 +226,9 @@ fn structured<T: Serialize>(value: &T) -> CallToolResult {
     // content would say so rather than the call panicking.
     match serde_json::to_value(value) {
         Ok(value) => CallToolResult::structured(value),
-        Err(e) => CallToolResult::error(vec![ContentBlock::text(format!("cannot encode the result: {e}"))]),
+        Err(e) => CallToolResult::error(vec![ContentBlock::text(format!(
+            "cannot encode the result: {e}"
+        ))]),
     }
 }
 
@@ -433,19 +446,44 @@ mod tests {
     #[test]
     fn every_tool_has_object_schemas_and_annotations() {
         for tool in tool_definitions() {
-            assert_eq!(tool.input_schema.get("type"), Some(&serde_json::json!("object")), "{}", tool.name);
+            assert_eq!(
+                tool.input_schema.get("type"),
+                Some(&serde_json::json!("object")),
+                "{}",
+                tool.name
+            );
             let output = tool.output_schema.as_ref().map(|s| s.get("type").cloned());
-            assert_eq!(output, Some(Some(serde_json::json!("object"))), "{}", tool.name);
+            assert_eq!(
+                output,
+                Some(Some(serde_json::json!("object"))),
+                "{}",
+                tool.name
+            );
             let annotations = tool.annotations.as_ref();
-            assert_eq!(annotations.and_then(|a| a.open_world_hint), Some(false), "{}", tool.name);
-            assert!(tool.description.as_ref().is_some_and(|d| d.len() > 60), "{}", tool.name);
+            assert_eq!(
+                annotations.and_then(|a| a.open_world_hint),
+                Some(false),
+                "{}",
+                tool.name
+            );
+            assert!(
+                tool.description.as_ref().is_some_and(|d| d.len() > 60),
+                "{}",
+                tool.name
+            );
         }
     }
 
     #[test]
     fn arguments_reject_unknown_fields_such_as_a_user_id() {
-        let err = parse_args::<AddTaskArgs>("add_task", serde_json::json!({"title": "x", "user_id": "bob"}));
+        let err = parse_args::<AddTaskArgs>(
+            "add_task",
+            serde_json::json!({"title": "x", "user_id": "bob"}),
+        );
         let message = err.err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(message.starts_with("Invalid arguments for add_task: unknown field `user_id`"), "{message}");
+        assert!(
+            message.starts_with("Invalid arguments for add_task: unknown field `user_id`"),
+            "{message}"
+        );
     }
 }

@@ -243,8 +243,12 @@ impl TokenVerifier {
             }
             self.decode(token, &key.key, alg)?
         };
-        let sub = claims.sub.ok_or_else(|| AuthError::MissingClaim("sub".into()))?;
-        let expires_at = claims.exp.ok_or_else(|| AuthError::MissingClaim("exp".into()))?;
+        let sub = claims
+            .sub
+            .ok_or_else(|| AuthError::MissingClaim("sub".into()))?;
+        let expires_at = claims
+            .exp
+            .ok_or_else(|| AuthError::MissingClaim("exp".into()))?;
         let user = UserId::parse(&sub).map_err(|_| AuthError::InvalidSubject)?;
         Ok(VerifiedToken { user, expires_at })
     }
@@ -364,7 +368,9 @@ fn key_algorithm(jwk: &jsonwebtoken::jwk::Jwk) -> Option<Algorithm> {
         return None;
     }
     let by_type = match &jwk.algorithm {
-        AlgorithmParameters::OctetKeyPair(p) if p.curve == EllipticCurve::Ed25519 => Algorithm::EdDSA,
+        AlgorithmParameters::OctetKeyPair(p) if p.curve == EllipticCurve::Ed25519 => {
+            Algorithm::EdDSA
+        }
         AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P256 => Algorithm::ES256,
         AlgorithmParameters::RSA(_) => Algorithm::RS256,
         _ => return None,
@@ -395,7 +401,8 @@ fn find_key(cache: &JwksCache, kid: Option<&str>, alg: Algorithm) -> Option<Arc<
 
 fn parse_header(token: &str) -> Result<RawHeader, AuthError> {
     let mut parts = token.split('.');
-    let (Some(header), Some(_), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(header), Some(_), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(AuthError::Malformed);
     };
@@ -495,16 +502,27 @@ mod tests {
     #[tokio::test]
     async fn wrong_audience_and_issuer_are_rejected() {
         let v = verifier(Some("todo-mcp"), Some("https://auth.example"));
-        let wrong_aud = hs256(json!({"sub": "a", "aud": "other", "iss": "https://auth.example", "exp": in_an_hour()}));
-        let wrong_iss = hs256(json!({"sub": "a", "aud": "todo-mcp", "iss": "https://evil.example", "exp": in_an_hour()}));
-        assert_eq!(v.verify(&wrong_aud).await.err(), Some(AuthError::WrongAudience));
-        assert_eq!(v.verify(&wrong_iss).await.err(), Some(AuthError::WrongIssuer));
+        let wrong_aud = hs256(
+            json!({"sub": "a", "aud": "other", "iss": "https://auth.example", "exp": in_an_hour()}),
+        );
+        let wrong_iss = hs256(
+            json!({"sub": "a", "aud": "todo-mcp", "iss": "https://evil.example", "exp": in_an_hour()}),
+        );
+        assert_eq!(
+            v.verify(&wrong_aud).await.err(),
+            Some(AuthError::WrongAudience)
+        );
+        assert_eq!(
+            v.verify(&wrong_iss).await.err(),
+            Some(AuthError::WrongIssuer)
+        );
     }
 
     #[tokio::test]
     async fn alg_none_is_rejected() {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-        let claims = URL_SAFE_NO_PAD.encode(json!({"sub": "a", "aud": "todo-mcp", "exp": in_an_hour()}).to_string());
+        let claims = URL_SAFE_NO_PAD
+            .encode(json!({"sub": "a", "aud": "todo-mcp", "exp": in_an_hour()}).to_string());
         let token = format!("{header}.{claims}.");
         let err = verifier(Some("todo-mcp"), None).verify(&token).await.err();
         assert_eq!(err, Some(AuthError::UnsupportedAlgorithm("none".into())));

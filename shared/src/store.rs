@@ -146,7 +146,10 @@ impl Store {
 
     /// Is the database answering?
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        on_pool!(self, |pool| sqlx::query("select 1").execute(pool).await.map(drop))
+        on_pool!(self, |pool| sqlx::query("select 1")
+            .execute(pool)
+            .await
+            .map(drop))
     }
 
     /// Close every connection, waiting for queries in flight.
@@ -161,8 +164,11 @@ impl Store {
         description: &Description,
         now: DateTime<Utc>,
     ) -> Result<Task, sqlx::Error> {
-        let sql = concat!("insert into tasks (user_id, title, description, completed, created_at, updated_at) \
-             values ($1, $2, $3, false, $4, $4) returning ", task_columns!());
+        let sql = concat!(
+            "insert into tasks (user_id, title, description, completed, created_at, updated_at) \
+             values ($1, $2, $3, false, $4, $4) returning ",
+            task_columns!()
+        );
         on_pool!(self, |pool| sqlx::query_as::<_, Task>(sql)
             .bind(user.as_str())
             .bind(title.as_str())
@@ -214,7 +220,11 @@ impl Store {
     }
 
     pub async fn get_task(&self, user: &UserId, id: i64) -> Result<Option<Task>, sqlx::Error> {
-        let sql = concat!("select ", task_columns!(), " from tasks where id = $1 and user_id = $2");
+        let sql = concat!(
+            "select ",
+            task_columns!(),
+            " from tasks where id = $1 and user_id = $2"
+        );
         on_pool!(self, |pool| sqlx::query_as::<_, Task>(sql)
             .bind(id)
             .bind(user.as_str())
@@ -231,8 +241,11 @@ impl Store {
         id: i64,
         now: DateTime<Utc>,
     ) -> Result<Option<(Task, bool)>, sqlx::Error> {
-        let sql = concat!("update tasks set completed = true, updated_at = $3 \
-             where id = $1 and user_id = $2 and completed = false returning ", task_columns!());
+        let sql = concat!(
+            "update tasks set completed = true, updated_at = $3 \
+             where id = $1 and user_id = $2 and completed = false returning ",
+            task_columns!()
+        );
         let changed = on_pool!(self, |pool| sqlx::query_as::<_, Task>(sql)
             .bind(id)
             .bind(user.as_str())
@@ -246,7 +259,10 @@ impl Store {
     }
 
     pub async fn delete_task(&self, user: &UserId, id: i64) -> Result<Option<Task>, sqlx::Error> {
-        let sql = concat!("delete from tasks where id = $1 and user_id = $2 returning ", task_columns!());
+        let sql = concat!(
+            "delete from tasks where id = $1 and user_id = $2 returning ",
+            task_columns!()
+        );
         on_pool!(self, |pool| sqlx::query_as::<_, Task>(sql)
             .bind(id)
             .bind(user.as_str())
@@ -261,9 +277,12 @@ impl Store {
         patch: &TaskPatch,
         now: DateTime<Utc>,
     ) -> Result<Option<Task>, sqlx::Error> {
-        let sql = concat!("update tasks set title = coalesce($3, title), \
+        let sql = concat!(
+            "update tasks set title = coalesce($3, title), \
              description = case when $4 then $5 else description end, updated_at = $6 \
-             where id = $1 and user_id = $2 returning ", task_columns!());
+             where id = $1 and user_id = $2 returning ",
+            task_columns!()
+        );
         let new_description = patch.description().and_then(Description::as_deref);
         on_pool!(self, |pool| sqlx::query_as::<_, Task>(sql)
             .bind(id)
@@ -325,13 +344,19 @@ mod tests {
             redact_url("postgres://app:s3cret@db:5432/todo"),
             "postgres://app:***@db:5432/todo"
         );
-        assert_eq!(redact_url("postgres://app@db/todo"), "postgres://app@db/todo");
+        assert_eq!(
+            redact_url("postgres://app@db/todo"),
+            "postgres://app@db/todo"
+        );
         assert_eq!(redact_url("sqlite://todo.db"), "sqlite://todo.db");
     }
 
     #[test]
     fn default_url_is_a_sqlite_file() {
         let url = default_sqlite_url();
-        assert!(url.starts_with("sqlite://") && url.ends_with("todo.db"), "{url}");
+        assert!(
+            url.starts_with("sqlite://") && url.ends_with("todo.db"),
+            "{url}"
+        );
     }
 }

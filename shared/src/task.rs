@@ -48,7 +48,9 @@ impl Title {
         if chars == 0 || chars > MAX_TITLE_CHARS {
             return Err(Error::invalid(
                 "title",
-                format!("title must be 1 to {MAX_TITLE_CHARS} characters (got {chars} after trimming)"),
+                format!(
+                    "title must be 1 to {MAX_TITLE_CHARS} characters (got {chars} after trimming)"
+                ),
             ));
         }
         if let Some(c) = trimmed.chars().find(|c| c.is_control()) {
@@ -80,7 +82,9 @@ impl Description {
         if chars > MAX_DESCRIPTION_CHARS {
             return Err(Error::invalid(
                 "description",
-                format!("description must be at most {MAX_DESCRIPTION_CHARS} characters (got {chars})"),
+                format!(
+                    "description must be at most {MAX_DESCRIPTION_CHARS} characters (got {chars})"
+                ),
             ));
         }
         if let Some(c) = raw
@@ -300,7 +304,12 @@ impl From<Task> for TaskView {
 
 // ---- service functions -------------------------------------------------
 
-pub async fn add(store: &Store, user: &UserId, title: Title, description: Description) -> Result<Task> {
+pub async fn add(
+    store: &Store,
+    user: &UserId,
+    title: Title,
+    description: Description,
+) -> Result<Task> {
     Ok(store.insert_task(user, &title, &description, now()).await?)
 }
 
@@ -312,7 +321,12 @@ pub async fn list(
     cursor: Option<Cursor>,
 ) -> Result<TaskPage> {
     let mut tasks = store
-        .list_tasks(user, status.completed(), limit.get() + 1, cursor.map(Cursor::before_id))
+        .list_tasks(
+            user,
+            status.completed(),
+            limit.get() + 1,
+            cursor.map(Cursor::before_id),
+        )
         .await?;
     let next_cursor = if tasks.len() > limit.get() as usize {
         tasks.truncate(limit.get() as usize);
@@ -339,7 +353,10 @@ pub async fn complete(store: &Store, user: &UserId, id: TaskId) -> Result<Comple
 }
 
 pub async fn delete(store: &Store, user: &UserId, id: TaskId) -> Result<Task> {
-    store.delete_task(user, id.get()).await?.ok_or(not_found(id))
+    store
+        .delete_task(user, id.get())
+        .await?
+        .ok_or(not_found(id))
 }
 
 pub async fn update(store: &Store, user: &UserId, id: TaskId, patch: TaskPatch) -> Result<Task> {
@@ -362,14 +379,20 @@ mod tests {
 
     #[test]
     fn title_is_trimmed() {
-        assert_eq!(Title::parse("  buy milk \n").ok().map(|t| t.0), Some("buy milk".into()));
+        assert_eq!(
+            Title::parse("  buy milk \n").ok().map(|t| t.0),
+            Some("buy milk".into())
+        );
     }
 
     #[test]
     fn empty_or_blank_title_is_rejected() {
         for raw in ["", "   ", "\n\t"] {
             let err = Title::parse(raw).err().map(|e| e.to_string());
-            assert_eq!(err.as_deref(), Some("title must be 1 to 200 characters (got 0 after trimming)"));
+            assert_eq!(
+                err.as_deref(),
+                Some("title must be 1 to 200 characters (got 0 after trimming)")
+            );
         }
     }
 
@@ -402,7 +425,10 @@ mod tests {
     #[test]
     fn description_keeps_newlines_and_tabs_verbatim() {
         let raw = "  line one\n\tline two\r\n";
-        assert_eq!(Description::parse(raw).ok().and_then(|d| d.0), Some(raw.to_owned()));
+        assert_eq!(
+            Description::parse(raw).ok().and_then(|d| d.0),
+            Some(raw.to_owned())
+        );
     }
 
     #[test]
@@ -442,7 +468,10 @@ mod tests {
 
     #[test]
     fn unknown_status_is_rejected_with_the_allowed_values() {
-        assert_eq!(StatusFilter::parse("pending").ok(), Some(StatusFilter::Pending));
+        assert_eq!(
+            StatusFilter::parse("pending").ok(),
+            Some(StatusFilter::Pending)
+        );
         let message = StatusFilter::parse("done").err().map(|e| e.to_string());
         assert_eq!(
             message.as_deref(),

@@ -105,7 +105,9 @@ impl Drop for TestDatabase {
                 // thread so this works inside and outside a tokio runtime.
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 let _ = std::thread::spawn(move || {
-                    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+                    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
                     else {
                         return;
                     };

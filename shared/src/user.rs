@@ -62,7 +62,10 @@ mod tests {
     #[test]
     fn ordinary_ids_are_accepted() {
         for id in ["local", "u_123", "JrN4Qn2bX0hS1kYw", "alice@example.com"] {
-            assert_eq!(UserId::parse(id).map(|u| u.to_string()).ok(), Some(id.into()));
+            assert_eq!(
+                UserId::parse(id).map(|u| u.to_string()).ok(),
+                Some(id.into())
+            );
         }
     }
 

@@ -1,0 +1,145 @@
+//! The command line: help, migrate, refusals.
+
+use std::process::Stdio;
+
+use todo_shared::testing::{Backend, TestDatabase};
+
+use crate::both_backends;
+use crate::helpers::*;
+
+async fn output(db_url: &str, args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = command(db_url);
+    cmd.args(args).stdin(Stdio::null());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().await.expect("run todo-mcp")
+}
+
+#[tokio::test]
+async fn help_documents_every_option_with_its_env_var() {
+    let out = output("sqlite::memory:", &["--help"], &[]).await;
+    let top = String::from_utf8_lossy(&out.stdout).into_owned();
+    let out = output("sqlite::memory:", &["http", "--help"], &[]).await;
+    let http = String::from_utf8_lossy(&out.stdout).into_owned();
+    for var in [
+        "DATABASE_URL",
+        "DATABASE_MAX_CONNECTIONS",
+        "TODO_USER_ID",
+        "RUST_LOG",
+        "LOG_FORMAT",
+    ] {
+        assert!(top.contains(var), "--help lacks {var}:\n{top}");
+    }
+    for var in [
+        "MCP_BIND",
+        "MCP_JWT_SECRET",
+        "MCP_JWKS_URL",
+        "MCP_JWKS_REFETCH_COOLDOWN",
+        "MCP_AUDIENCE",
+        "MCP_ISSUER",
+        "MCP_PUBLIC_URL",
+        "MCP_AUTHORIZATION_SERVERS",
+        "MCP_ALLOWED_HOSTS",
+        "MCP_ALLOWED_ORIGINS",
+        "MCP_NO_AUTH",
+    ] {
+        assert!(http.contains(var), "http --help lacks {var}:\n{http}");
+    }
+    let secret = output(
+        "sqlite::memory:",
+        &["http", "--help"],
+        &[("MCP_JWT_SECRET", "do-not-print-me-0123456789abcdef")],
+    )
+    .await;
+    assert!(!String::from_utf8_lossy(&secret.stdout).contains("do-not-print-me"));
+}
+
+async fn migrate_applies_the_schema_and_exits(backend: Backend) {
+    let db = database(backend).await;
+    let out = output(db.url(), &["migrate"], &[]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+    let again = output(db.url(), &["migrate"], &[]).await;
+    assert!(again.status.success(), "migrate is idempotent");
+    let store = todo_shared::Store::open(&todo_shared::StoreOptions::new(db.url()))
+        .await
+        .expect("open");
+    let user = todo_shared::UserId::parse("nobody").expect("user");
+    assert_eq!(
+        store.count_tasks(&user).await.expect("tasks table exists"),
+        0
+    );
+    store.close().await;
+}
+
+both_backends!(migrate_applies_the_schema_and_exits);
+
+#[tokio::test]
+async fn no_auth_is_refused_off_loopback_and_works_on_it() {
+    let db = TestDatabase::sqlite();
+    let out = output(db.url(), &["http", "--no-auth", "--bind", "0.0.0.0:0"], &[]).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only allowed on a loopback"));
+
+    let server = HttpServer::start(
+        &db,
+        &["--no-auth", "--user", "dev"],
+        &[("MCP_JWT_SECRET", "")],
+    )
+    .await;
+    let client = server.client("").await;
+    let task = ok(call(
+        &client,
+        "add_task",
+        serde_json::json!({"title": "no token needed"}),
+    )
+    .await);
+    assert_eq!(task["title"], "no token needed");
+    assert!(server.logs().contains("authentication is OFF"));
+}
+
+#[tokio::test]
+async fn http_without_any_key_is_refused_with_a_hint() {
+    let db = TestDatabase::sqlite();
+    let out = output(db.url(), &["http", "--bind", "127.0.0.1:0"], &[]).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("MCP_JWT_SECRET"));
+    let weak = output(
+        db.url(),
+        &["http", "--bind", "127.0.0.1:0"],
+        &[("MCP_JWT_SECRET", "short")],
+    )
+    .await;
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 32 bytes"));
+}
+
+#[tokio::test]
+async fn a_bad_database_url_is_a_clear_error() {
+    let out = output("mysql://localhost/x", &["migrate"], &[]).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must start with sqlite: or postgres:"));
+}
+
+#[tokio::test]
+async fn the_default_database_is_created_in_the_data_directory() {
+    let home = std::env::temp_dir().join(format!("todo-mcp-home-{}", std::process::id()));
+    let mut cmd = tokio::process::Command::new(BIN);
+    cmd.env_clear()
+        .env("HOME", &home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .arg("migrate")
+        .current_dir(std::env::temp_dir());
+    let out = cmd.output().await.expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(home.join("data/todo-mcp/todo.db").exists());
+    let _ = std::fs::remove_dir_all(&home);
+}

@@ -1,0 +1,311 @@
+//! The HTTP front door: probes, metadata, DNS-rebinding protection, limits,
+//! statelessness and shutdown.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use todo_shared::testing::{Backend, TestDatabase};
+
+use crate::both_backends;
+use crate::helpers::*;
+
+fn rpc(id: i64, method: &str, params: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+}
+
+/// A 2026-07-28 request: no handshake, protocol metadata in `_meta`.
+fn current_call(id: i64, tool: &str, arguments: Value) -> Value {
+    rpc(
+        id,
+        "tools/call",
+        json!({
+            "name": tool,
+            "arguments": arguments,
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientInfo": {"name": "raw-test", "version": "1"},
+                "io.modelcontextprotocol/clientCapabilities": {}
+            }
+        }),
+    )
+}
+
+async fn post(url: &str, token: &str, body: &Value, extra: &[(&str, &str)]) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .bearer_auth(token)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28");
+    // SEP-2243 routing headers, required from 2026-07-28 on.
+    if let Some(method) = body["method"].as_str() {
+        request = request.header("mcp-method", method);
+    }
+    if let Some(name) = body["params"]["name"].as_str() {
+        request = request.header("mcp-name", name);
+    }
+    let mut request = request.json(body);
+    for (k, v) in extra {
+        request = request.header(*k, *v);
+    }
+    request.send().await.expect("request")
+}
+
+#[tokio::test]
+async fn health_ready_and_protected_resource_metadata() {
+    let db = TestDatabase::sqlite();
+    let server = HttpServer::start(&db, &[], &[]).await;
+    let health = reqwest::get(format!("{}/health", server.base()))
+        .await
+        .expect("health");
+    assert_eq!(health.status(), StatusCode::OK);
+    let ready: Value = reqwest::get(format!("{}/ready", server.base()))
+        .await
+        .expect("ready")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(ready, json!({"status": "ready", "database": "sqlite"}));
+    for path in [
+        "/.well-known/oauth-protected-resource",
+        "/.well-known/oauth-protected-resource/mcp",
+    ] {
+        let metadata: Value = reqwest::get(format!("{}{path}", server.base()))
+            .await
+            .expect("metadata")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(metadata["resource"], format!("{}/mcp", server.base()));
+        assert_eq!(metadata["bearer_methods_supported"], json!(["header"]));
+    }
+}
+
+#[tokio::test]
+async fn public_url_is_used_in_metadata_and_challenges() {
+    let db = TestDatabase::sqlite();
+    let server = HttpServer::start(&db, &["--public-url", "https://tasks.example.com/"], &[]).await;
+    let metadata: Value = reqwest::get(format!(
+        "{}/.well-known/oauth-protected-resource",
+        server.base()
+    ))
+    .await
+    .expect("metadata")
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(metadata["resource"], "https://tasks.example.com/mcp");
+    let response = reqwest::Client::new()
+        .post(server.url())
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("post");
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        challenge,
+        "Bearer resource_metadata=\"https://tasks.example.com/.well-known/oauth-protected-resource/mcp\""
+    );
+}
+
+#[tokio::test]
+async fn foreign_origins_and_hosts_are_rejected() {
+    let db = TestDatabase::sqlite();
+    let server = HttpServer::start(&db, &[], &[]).await;
+    let token = token("alice");
+    let call = current_call(1, "list_tasks", json!({}));
+    let local = post(
+        &server.url(),
+        &token,
+        &call,
+        &[("origin", "http://localhost:6274")],
+    )
+    .await;
+    assert_eq!(
+        local.status(),
+        StatusCode::OK,
+        "the MCP Inspector's origin is allowed"
+    );
+    let evil = post(
+        &server.url(),
+        &token,
+        &call,
+        &[("origin", "https://evil.example")],
+    )
+    .await;
+    assert_eq!(evil.status(), StatusCode::FORBIDDEN);
+    let rebound = post(&server.url(), &token, &call, &[("host", "evil.example")]).await;
+    assert_eq!(rebound.status(), StatusCode::FORBIDDEN);
+
+    let proxied = HttpServer::start(
+        &db,
+        &[
+            "--allowed-hosts",
+            "tasks.internal",
+            "--allowed-origins",
+            "https://app.example.com",
+        ],
+        &[],
+    )
+    .await;
+    let ok_host = post(
+        &proxied.url(),
+        &token,
+        &call,
+        &[
+            ("host", "tasks.internal:8001"),
+            ("origin", "https://app.example.com"),
+        ],
+    )
+    .await;
+    assert_eq!(ok_host.status(), StatusCode::OK);
+    let localhost_now_foreign = post(
+        &proxied.url(),
+        &token,
+        &call,
+        &[("origin", "http://localhost:6274")],
+    )
+    .await;
+    assert_eq!(localhost_now_foreign.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn raw_protocol_abuse_gets_4xx_or_a_jsonrpc_error_never_a_500() {
+    let db = TestDatabase::sqlite();
+    let server = HttpServer::start(&db, &[], &[]).await;
+    let token = token("alice");
+    let client = reqwest::Client::new();
+    let send = |body: reqwest::Body| {
+        client
+            .post(server.url())
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(body)
+            .send()
+    };
+    let huge = format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{{\"name\":\"add_task\",\"arguments\":{{\"title\":\"{}\"}}}}}}",
+        "x".repeat(400 * 1024)
+    );
+    let too_big = send(huge.into()).await.expect("post");
+    assert_eq!(too_big.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    for body in [
+        "",
+        "{",
+        "[]",
+        "null",
+        "{\"jsonrpc\":\"2.0\"}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"add_task\",\"arguments\":[1,2]}}",
+    ] {
+        let response = send(body.to_owned().into()).await.expect("post");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert!(
+            status.is_client_error() || (status == StatusCode::OK && text.contains("\"error\"")),
+            "{body:?}: {status} {text}"
+        );
+    }
+    // Nothing was stored by any of it.
+    let store = todo_shared::Store::open(&todo_shared::StoreOptions::new(db.url()))
+        .await
+        .expect("open");
+    assert_eq!(
+        store
+            .count_tasks(&todo_shared::UserId::parse("alice").expect("user"))
+            .await
+            .expect("count"),
+        0
+    );
+    store.close().await;
+    assert!(server.child.id().is_some(), "the server is still running");
+}
+
+async fn stateless_requests_can_alternate_between_instances(backend: Backend) {
+    let db = database(backend).await;
+    let a = HttpServer::start(&db, &[], &[]).await;
+    let b = HttpServer::start(&db, &[], &[]).await;
+    let token = token("roamer");
+    let added = post(
+        &a.url(),
+        &token,
+        &current_call(1, "add_task", json!({"title": "from a"})),
+        &[],
+    )
+    .await;
+    assert_eq!(added.status(), StatusCode::OK);
+    assert!(
+        added.headers().get("mcp-session-id").is_none(),
+        "no session to pin a client to an instance"
+    );
+    assert!(
+        added
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"))
+    );
+    let added: Value = added.json().await.expect("json");
+    let id = added["result"]["structuredContent"]["task_id"]
+        .as_i64()
+        .expect("id");
+    let completed: Value = post(
+        &b.url(),
+        &token,
+        &current_call(2, "complete_task", json!({"task_id": id})),
+        &[],
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(
+        completed["result"]["structuredContent"]["status"],
+        "completed"
+    );
+    let listed: Value = post(
+        &a.url(),
+        &token,
+        &current_call(3, "list_tasks", json!({})),
+        &[],
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(
+        listed["result"]["structuredContent"]["tasks"][0]["completed"],
+        true
+    );
+}
+
+both_backends!(stateless_requests_can_alternate_between_instances);
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_shuts_down_cleanly() {
+    let db = TestDatabase::sqlite();
+    let mut server = HttpServer::start(&db, &[], &[]).await;
+    let client = server.client(&token("alice")).await;
+    ok(call(&client, "add_task", json!({"title": "before shutdown"})).await);
+    let pid = server.child.id().expect("pid");
+    let killed = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(10), server.child.wait())
+        .await
+        .expect("exits in time")
+        .expect("status");
+    assert!(
+        status.success(),
+        "exit status {status:?}\n{}",
+        server.logs()
+    );
+    assert!(server.logs().contains("shutdown signal received"));
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real `todo-mcp` binary over stdio and HTTP, driven
+//! by rmcp's client and reqwest, on SQLite and PostgreSQL.
+
+mod auth;
+mod cli;
+mod helpers;
+mod http_transport;
+mod isolation;
+mod tools;
