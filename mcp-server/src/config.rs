@@ -28,7 +28,7 @@ pub enum Command {
     /// Serve MCP over stdin/stdout for one user (the default).
     Stdio,
     /// Serve MCP over streamable HTTP at /mcp, users identified by bearer JWTs.
-    Http(HttpArgs),
+    Http(Box<HttpArgs>),
     /// Apply the database migrations and exit.
     Migrate,
 }

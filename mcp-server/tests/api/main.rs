@@ -6,4 +6,5 @@ mod cli;
 mod helpers;
 mod http_transport;
 mod isolation;
+mod smoke;
 mod tools;

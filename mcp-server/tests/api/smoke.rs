@@ -1,0 +1,70 @@
+//! Clients nobody here wrote: the official MCP Python SDK, over stdio and
+//! over HTTP with a bearer token.
+//!
+//! The SDK lives in a virtualenv: `SMOKE_PYTHON` names its interpreter, else
+//! one is created under `target/smoke-venv` from `tests/smoke/requirements.txt`.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use todo_shared::testing::TestDatabase;
+
+use crate::helpers::*;
+
+fn smoke_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/smoke")
+}
+
+async fn python_with_sdk() -> PathBuf {
+    if let Some(python) = std::env::var_os("SMOKE_PYTHON") {
+        return PathBuf::from(python);
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/smoke-venv");
+    let python = venv.join("bin/python");
+    if !has_sdk(&python).await {
+        let created = tokio::process::Command::new("python3").arg("-m").arg("venv").arg(&venv).status().await;
+        assert!(created.is_ok_and(|s| s.success()), "python3 -m venv failed: Python 3.10+ is needed for the smoke test");
+        let installed = tokio::process::Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(smoke_dir().join("requirements.txt"))
+            .status()
+            .await;
+        assert!(installed.is_ok_and(|s| s.success()), "pip install of the MCP Python SDK failed");
+    }
+    python
+}
+
+async fn has_sdk(python: &Path) -> bool {
+    python.exists()
+        && tokio::process::Command::new(python)
+            .args(["-c", "import mcp"])
+            .stderr(Stdio::null())
+            .status()
+            .await
+            .is_ok_and(|s| s.success())
+}
+
+async fn run_script(python: &Path, args: &[&str]) {
+    let out = tokio::process::Command::new(python)
+        .arg(smoke_dir().join("python_client.py"))
+        .args(args)
+        .output()
+        .await
+        .expect("run the Python client");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "Python SDK smoke test failed ({args:?}):\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.lines().count(), 6, "all six checks ran:\n{stdout}");
+}
+
+#[tokio::test]
+async fn the_official_python_sdk_works_over_stdio_and_http() {
+    let python = python_with_sdk().await;
+    let db = TestDatabase::sqlite();
+    run_script(&python, &["stdio", BIN, db.url()]).await;
+    let server = HttpServer::start(&db, &[], &[]).await;
+    run_script(&python, &["http", &server.url(), &token("python-smoke")]).await;
+}
