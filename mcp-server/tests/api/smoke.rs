@@ -22,14 +22,32 @@ async fn python_with_sdk() -> PathBuf {
     let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/smoke-venv");
     let python = venv.join("bin/python");
     if !has_sdk(&python).await {
-        let created = tokio::process::Command::new("python3").arg("-m").arg("venv").arg(&venv).status().await;
-        assert!(created.is_ok_and(|s| s.success()), "python3 -m venv failed: Python 3.10+ is needed for the smoke test");
+        let created = tokio::process::Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status()
+            .await;
+        assert!(
+            created.is_ok_and(|s| s.success()),
+            "python3 -m venv failed: Python 3.10+ is needed for the smoke test"
+        );
         let installed = tokio::process::Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
             .arg(smoke_dir().join("requirements.txt"))
             .status()
             .await;
-        assert!(installed.is_ok_and(|s| s.success()), "pip install of the MCP Python SDK failed");
+        assert!(
+            installed.is_ok_and(|s| s.success()),
+            "pip install of the MCP Python SDK failed"
+        );
     }
     python
 }
