@@ -1,0 +1,445 @@
+//! Load benchmark of the real `todo-mcp` binary (a bench program, not a test).
+//!
+//! `cargo bench -p todo-mcp --bench load -- [--seconds N] [--backends sqlite,postgres]`
+//!
+//! For each backend it starts `todo-mcp http` on a fresh database and drives
+//! `tools/call` over keep-alive HTTP/1.1 connections (one per worker, raw
+//! hyper so the load generator stays light: it shares the machine) at
+//! concurrency 1, 8 and 32, with a mix of add/list/complete/update; then the
+//! same mix over stdio with one call in flight. It reports calls/s, p50/p99
+//! latency, errors, idle and loaded RSS, and start-up-to-ready time.
+//! PostgreSQL comes from TEST_POSTGRES_URL, as in the tests.
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use jsonwebtoken::{EncodingKey, Header};
+use serde_json::{Value, json};
+use todo_shared::testing::{Backend, TestDatabase};
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_todo-mcp");
+const SECRET: &str = "bench-secret-that-is-at-least-32-bytes-long";
+
+type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+struct Options {
+    seconds: u64,
+    backends: Vec<Backend>,
+    concurrency: Vec<usize>,
+}
+
+fn options() -> Options {
+    let mut options = Options {
+        seconds: 5,
+        backends: vec![Backend::Sqlite, Backend::Postgres],
+        concurrency: vec![1, 8, 32],
+    };
+    let args: Vec<String> = std::env::args().collect();
+    let mut i = 1;
+    while i < args.len() {
+        match (args[i].as_str(), args.get(i + 1)) {
+            ("--seconds", Some(v)) => options.seconds = v.parse().unwrap_or(5),
+            ("--backends", Some(v)) => {
+                options.backends = v
+                    .split(',')
+                    .filter_map(|b| match b {
+                        "sqlite" => Some(Backend::Sqlite),
+                        "postgres" => Some(Backend::Postgres),
+                        _ => None,
+                    })
+                    .collect()
+            }
+            ("--concurrency", Some(v)) => {
+                options.concurrency = v.split(',').filter_map(|c| c.parse().ok()).collect()
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    options
+}
+
+fn token(user: &str) -> String {
+    let claims =
+        json!({"sub": user, "aud": "todo-mcp", "exp": chrono::Utc::now().timestamp() + 86_400});
+    jsonwebtoken::encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap_or_default()
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+async fn start_server(db_url: &str) -> BenchResult<Server> {
+    let mut child = Command::new(BIN)
+        .env_clear()
+        .env("DATABASE_URL", db_url)
+        .env("MCP_JWT_SECRET", SECRET)
+        .env("RUST_LOG", "warn,todo_mcp=info")
+        .args(["http", "--bind", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines
+            .next_line()
+            .await?
+            .ok_or("server exited before listening")?;
+        if let Some(rest) = line.split("listening on http://").nth(1)
+            && let Some(addr) = rest.split('/').next().and_then(|a| a.parse().ok())
+        {
+            break addr;
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok(Server { child, addr })
+}
+
+/// One keep-alive HTTP/1.1 connection.
+struct Conn {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    authorization: String,
+}
+
+impl Conn {
+    async fn open(addr: SocketAddr, user: &str) -> BenchResult<Self> {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(connection);
+        Ok(Self {
+            sender,
+            authorization: format!("Bearer {}", token(user)),
+        })
+    }
+
+    async fn get(&mut self, path: &str) -> BenchResult<u16> {
+        let request = hyper::Request::get(path)
+            .header("host", "127.0.0.1")
+            .body(Full::new(Bytes::new()))?;
+        let response = self.sender.send_request(request).await?;
+        let status = response.status().as_u16();
+        response.into_body().collect().await?;
+        Ok(status)
+    }
+
+    /// One tools/call in the 2026-07-28 form; returns structuredContent.
+    async fn call(&mut self, id: u64, tool: &str, arguments: Value) -> BenchResult<Value> {
+        let body = json!({
+            "jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": {
+                "name": tool, "arguments": arguments,
+                "_meta": {
+                    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                    "io.modelcontextprotocol/clientInfo": {"name": "todo-bench", "version": "1"},
+                    "io.modelcontextprotocol/clientCapabilities": {}
+                }
+            }
+        });
+        let request = hyper::Request::post("/mcp")
+            .header("host", "127.0.0.1")
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("authorization", &self.authorization)
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", "tools/call")
+            .header("mcp-name", tool)
+            .body(Full::new(Bytes::from(serde_json::to_vec(&body)?)))?;
+        let response = self.sender.send_request(request).await?;
+        if response.status() != 200 {
+            return Err(format!("HTTP {}", response.status()).into());
+        }
+        let bytes = response.into_body().collect().await?.to_bytes();
+        let mut value: Value = serde_json::from_slice(&bytes)?;
+        if value["result"]["isError"] != json!(false) {
+            return Err(format!("tool error: {value}").into());
+        }
+        Ok(value["result"]["structuredContent"].take())
+    }
+}
+
+/// The mix: add, list, complete, update, in turn.
+struct Mix {
+    step: u64,
+    last_id: i64,
+}
+
+impl Mix {
+    fn next(&mut self) -> (&'static str, Value) {
+        self.step += 1;
+        match self.step % 4 {
+            1 => (
+                "add_task",
+                json!({"title": format!("bench task {}", self.step), "description": "load test"}),
+            ),
+            2 => ("list_tasks", json!({"limit": 20})),
+            3 => ("complete_task", json!({"task_id": self.last_id})),
+            _ => (
+                "update_task",
+                json!({"task_id": self.last_id, "title": format!("renamed {}", self.step)}),
+            ),
+        }
+    }
+
+    fn observe(&mut self, tool: &str, result: &Value) {
+        if tool == "add_task"
+            && let Some(id) = result["task_id"].as_i64()
+        {
+            self.last_id = id;
+        }
+    }
+}
+
+struct Run {
+    calls: usize,
+    errors: u64,
+    seconds: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_rss_kib: u64,
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    f64::from(sorted[index]) / 1000.0
+}
+
+async fn http_load(
+    server: &Server,
+    concurrency: usize,
+    seconds: u64,
+    round: usize,
+) -> BenchResult<Run> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut workers = tokio::task::JoinSet::new();
+    for w in 0..concurrency {
+        let mut conn = Conn::open(server.addr, &format!("bench-{round}-{w}")).await?;
+        let (stop, errors) = (stop.clone(), errors.clone());
+        workers.spawn(async move {
+            let mut latencies = Vec::with_capacity(100_000);
+            let mut mix = Mix {
+                step: 0,
+                last_id: 1,
+            };
+            let mut id = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let (tool, arguments) = mix.next();
+                id += 1;
+                let started = Instant::now();
+                match conn.call(id, tool, arguments).await {
+                    Ok(result) => {
+                        latencies.push(started.elapsed().as_micros() as u32);
+                        mix.observe(tool, &result);
+                    }
+                    Err(error) => {
+                        if errors.fetch_add(1, Ordering::Relaxed) < 3 {
+                            eprintln!("error: {error}");
+                        }
+                    }
+                }
+            }
+            latencies
+        });
+    }
+    let started = Instant::now();
+    let pid = server.child.id().unwrap_or(0);
+    let mut max_rss = 0;
+    while started.elapsed() < Duration::from_secs(seconds) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        max_rss = max_rss.max(rss_kib(pid));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    while let Some(latencies) = workers.join_next().await {
+        all.extend(latencies?);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort_unstable();
+    Ok(Run {
+        calls: all.len(),
+        errors: errors.load(Ordering::Relaxed),
+        seconds: elapsed,
+        p50_ms: percentile(&all, 0.50),
+        p99_ms: percentile(&all, 0.99),
+        max_rss_kib: max_rss,
+    })
+}
+
+async fn stdio_load(db_url: &str, seconds: u64) -> BenchResult<Run> {
+    let mut child = Command::new(BIN)
+        .env_clear()
+        .env("DATABASE_URL", db_url)
+        .env("RUST_LOG", "warn")
+        .args(["--user", "bench-stdio"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut stdin = child.stdin.take().ok_or("stdin")?;
+    let mut lines = BufReader::new(child.stdout.take().ok_or("stdout")?).lines();
+    let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "todo-bench", "version": "1"}}});
+    stdin.write_all(format!("{init}\n").as_bytes()).await?;
+    lines.next_line().await?.ok_or("no initialize result")?;
+    stdin
+        .write_all(b"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n")
+        .await?;
+
+    let mut mix = Mix {
+        step: 0,
+        last_id: 1,
+    };
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    let started = Instant::now();
+    let pid = child.id().unwrap_or(0);
+    let mut id = 0u64;
+    while started.elapsed() < Duration::from_secs(seconds) {
+        let (tool, arguments) = mix.next();
+        id += 1;
+        let request = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": arguments}});
+        let t = Instant::now();
+        stdin.write_all(format!("{request}\n").as_bytes()).await?;
+        let line = lines.next_line().await?.ok_or("server closed stdout")?;
+        let elapsed = t.elapsed().as_micros() as u32;
+        let mut value: Value = serde_json::from_str(&line)?;
+        if value["result"]["isError"] == json!(false) {
+            latencies.push(elapsed);
+            mix.observe(tool, &value["result"]["structuredContent"].take());
+        } else {
+            errors += 1;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let rss = rss_kib(pid);
+    drop(stdin);
+    let _ = child.wait().await;
+    latencies.sort_unstable();
+    Ok(Run {
+        calls: latencies.len(),
+        errors,
+        seconds: elapsed,
+        p50_ms: percentile(&latencies, 0.50),
+        p99_ms: percentile(&latencies, 0.99),
+        max_rss_kib: rss,
+    })
+}
+
+/// Median time from spawn to the first 200 from /ready, migrations applied.
+async fn startup_ms(db_url: &str) -> BenchResult<f64> {
+    let mut samples = Vec::new();
+    for _ in 0..7 {
+        let started = Instant::now();
+        let mut server = start_server(db_url).await?;
+        let mut conn = Conn::open(server.addr, "startup").await?;
+        while conn.get("/ready").await? != 200 {}
+        samples.push(started.elapsed().as_secs_f64() * 1000.0);
+        server.child.kill().await?;
+    }
+    samples.sort_by(f64::total_cmp);
+    Ok(samples[samples.len() / 2])
+}
+
+fn row(label: &str, run: &Run) {
+    println!(
+        "| {label} | {:.0} | {:.2} | {:.2} | {} | {:.1} |",
+        run.calls as f64 / run.seconds,
+        run.p50_ms,
+        run.p99_ms,
+        run.errors,
+        run.max_rss_kib as f64 / 1024.0
+    );
+}
+
+async fn bench() -> BenchResult<()> {
+    let options = options();
+    println!("| run | calls/s | p50 ms | p99 ms | errors | RSS MB |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let mut notes = Vec::new();
+    for backend in &options.backends {
+        let name = match backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        };
+        let db = TestDatabase::new(*backend).await;
+        let server = start_server(db.url()).await?;
+        let mut warm = Conn::open(server.addr, "warmup").await?;
+        for i in 0..200 {
+            warm.call(i, "list_tasks", json!({})).await?;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let idle = rss_kib(server.child.id().unwrap_or(0));
+        for (round, concurrency) in options.concurrency.iter().enumerate() {
+            let run = http_load(&server, *concurrency, options.seconds, round).await?;
+            row(&format!("HTTP {name} c={concurrency}"), &run);
+        }
+        drop(server);
+        let run = stdio_load(db.url(), options.seconds).await?;
+        row(&format!("stdio {name} c=1"), &run);
+        let startup = startup_ms(db.url()).await?;
+        notes.push(format!(
+            "{name}: idle RSS {:.1} MB, start-up to ready {startup:.1} ms (median of 7)",
+            idle as f64 / 1024.0
+        ));
+    }
+    println!();
+    for note in notes {
+        println!("- {note}");
+    }
+    Ok(())
+}
+
+fn main() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("runtime: {error}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(error) = runtime.block_on(bench()) {
+        eprintln!("bench failed: {error}");
+        std::process::exit(1);
+    }
+}
