@@ -25,7 +25,13 @@ use todo_shared::testing::{Backend, TestDatabase};
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::process::{Child, Command};
 
-const BIN: &str = env!("CARGO_BIN_EXE_todo-mcp");
+const BUILT_BIN: &str = env!("CARGO_BIN_EXE_todo-mcp");
+
+/// The server binary: the one cargo built, or `TODO_MCP_BIN` (e.g. a build
+/// with debug info, for profiling).
+fn bin() -> String {
+    std::env::var("TODO_MCP_BIN").unwrap_or_else(|_| BUILT_BIN.to_owned())
+}
 const SECRET: &str = "bench-secret-that-is-at-least-32-bytes-long";
 
 type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -81,6 +87,15 @@ fn token(user: &str) -> String {
     .unwrap_or_default()
 }
 
+/// The environment of a server under test: nothing of the caller's, except a
+/// pool size to experiment with.
+fn server_env(cmd: &mut Command, db_url: &str) {
+    cmd.env_clear().env("DATABASE_URL", db_url);
+    if let Ok(size) = std::env::var("DATABASE_MAX_CONNECTIONS") {
+        cmd.env("DATABASE_MAX_CONNECTIONS", size);
+    }
+}
+
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -99,9 +114,9 @@ struct Server {
 }
 
 async fn start_server(db_url: &str) -> BenchResult<Server> {
-    let mut child = Command::new(BIN)
-        .env_clear()
-        .env("DATABASE_URL", db_url)
+    let mut cmd = Command::new(bin());
+    server_env(&mut cmd, db_url);
+    let mut child = cmd
         .env("MCP_JWT_SECRET", SECRET)
         .env("RUST_LOG", "warn,todo_mcp=info")
         .args(["http", "--bind", "127.0.0.1:0"])
@@ -150,6 +165,7 @@ impl Conn {
         let request = hyper::Request::get(path)
             .header("host", "127.0.0.1")
             .body(Full::new(Bytes::new()))?;
+        self.sender.ready().await?;
         let response = self.sender.send_request(request).await?;
         let status = response.status().as_u16();
         response.into_body().collect().await?;
@@ -178,13 +194,14 @@ impl Conn {
             .header("mcp-method", "tools/call")
             .header("mcp-name", tool)
             .body(Full::new(Bytes::from(serde_json::to_vec(&body)?)))?;
+        self.sender.ready().await?;
         let response = self.sender.send_request(request).await?;
         if response.status() != 200 {
             return Err(format!("HTTP {}", response.status()).into());
         }
         let bytes = response.into_body().collect().await?.to_bytes();
         let mut value: Value = serde_json::from_slice(&bytes)?;
-        if value["result"]["isError"] != json!(false) {
+        if value["result"]["isError"] != json!(false) && std::env::var_os("BENCH_NO_DB").is_none() {
             return Err(format!("tool error: {value}").into());
         }
         Ok(value["result"]["structuredContent"].take())
@@ -200,7 +217,16 @@ struct Mix {
 impl Mix {
     fn next(&mut self) -> (&'static str, Value) {
         self.step += 1;
-        match self.step % 4 {
+        if std::env::var_os("BENCH_NO_DB").is_some() {
+            // A call rejected by validation: transport, auth and rmcp only.
+            return ("list_tasks", json!({"status": "nonsense"}));
+        }
+        let step = match std::env::var("BENCH_ONLY").as_deref() {
+            Ok("add") => 1,
+            Ok("list") => 2,
+            _ => self.step,
+        };
+        match step % 4 {
             1 => (
                 "add_task",
                 json!({"title": format!("bench task {}", self.step), "description": "load test"}),
@@ -303,9 +329,9 @@ async fn http_load(
 }
 
 async fn stdio_load(db_url: &str, seconds: u64) -> BenchResult<Run> {
-    let mut child = Command::new(BIN)
-        .env_clear()
-        .env("DATABASE_URL", db_url)
+    let mut cmd = Command::new(bin());
+    server_env(&mut cmd, db_url);
+    let mut child = cmd
         .env("RUST_LOG", "warn")
         .args(["--user", "bench-stdio"])
         .stdin(Stdio::piped())
@@ -408,13 +434,19 @@ async fn bench() -> BenchResult<()> {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let idle = rss_kib(server.child.id().unwrap_or(0));
         for (round, concurrency) in options.concurrency.iter().enumerate() {
-            let run = http_load(&server, *concurrency, options.seconds, round).await?;
+            let run = http_load(&server, *concurrency, options.seconds, round)
+                .await
+                .map_err(|e| format!("HTTP load at concurrency {concurrency}: {e}"))?;
             row(&format!("HTTP {name} c={concurrency}"), &run);
         }
         drop(server);
-        let run = stdio_load(db.url(), options.seconds).await?;
+        let run = stdio_load(db.url(), options.seconds)
+            .await
+            .map_err(|e| format!("stdio load: {e}"))?;
         row(&format!("stdio {name} c=1"), &run);
-        let startup = startup_ms(db.url()).await?;
+        let startup = startup_ms(db.url())
+            .await
+            .map_err(|e| format!("start-up timing: {e}"))?;
         notes.push(format!(
             "{name}: idle RSS {:.1} MB, start-up to ready {startup:.1} ms (median of 7)",
             idle as f64 / 1024.0
@@ -428,7 +460,9 @@ async fn bench() -> BenchResult<()> {
 }
 
 fn main() {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread for the load generator: it leaves the other core to the
+    // server and makes no cross-thread wake-ups of its own.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

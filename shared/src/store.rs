@@ -58,20 +58,40 @@ pub enum OpenError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// The task store: a connection pool to SQLite or PostgreSQL. Cheap to clone.
+/// The task store: connection pools to SQLite or PostgreSQL. Cheap to clone.
 #[derive(Debug, Clone)]
-pub enum Store {
-    Sqlite(SqlitePool),
+pub struct Store {
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    /// SQLite admits one writer at a time, and a writer that finds the lock
+    /// taken polls it with sleeps of 1 ms and more, which wrecks tail
+    /// latency. So writes go through a pool of exactly one connection, where
+    /// they queue fairly without touching SQLite's lock, and reads through
+    /// their own pool, which WAL mode lets run alongside the writer. The busy
+    /// timeout still covers other processes on the same file.
+    Sqlite {
+        reader: SqlitePool,
+        writer: SqlitePool,
+    },
     Postgres(PgPool),
+}
+
+/// One pool of the store, chosen for a read or a write.
+enum Pool<'a> {
+    Sqlite(&'a SqlitePool),
+    Postgres(&'a PgPool),
 }
 
 /// Run the same code on whichever pool this is. The body is compiled once
 /// per backend, so it stays fully typed.
 macro_rules! on_pool {
-    ($store:expr, |$pool:ident| $body:expr) => {
-        match $store {
-            Store::Sqlite($pool) => $body,
-            Store::Postgres($pool) => $body,
+    ($pool_ref:expr, |$pool:ident| $body:expr) => {
+        match $pool_ref {
+            Pool::Sqlite($pool) => $body,
+            Pool::Postgres($pool) => $body,
         }
     };
 }
@@ -108,12 +128,24 @@ impl Store {
                     source,
                 })?;
             }
-            let pool = SqlitePoolOptions::new()
-                .max_connections(options.max_connections.max(1))
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
                 .acquire_timeout(options.acquire_timeout)
-                .connect_with(connect)
+                .connect_with(connect.clone())
                 .await?;
-            Ok(Self::Sqlite(pool))
+            // An in-memory database exists once per connection: share the one.
+            let reader = if is_in_memory(url) {
+                writer.clone()
+            } else {
+                SqlitePoolOptions::new()
+                    .max_connections(options.max_connections.saturating_sub(1).max(1))
+                    .acquire_timeout(options.acquire_timeout)
+                    .connect_with(connect)
+                    .await?
+            };
+            Ok(Self {
+                backend: Backend::Sqlite { reader, writer },
+            })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let connect = PgConnectOptions::from_str(url)?.application_name("todo-mcp");
             let pool = PgPoolOptions::new()
@@ -121,7 +153,9 @@ impl Store {
                 .acquire_timeout(options.acquire_timeout)
                 .connect_with(connect)
                 .await?;
-            Ok(Self::Postgres(pool))
+            Ok(Self {
+                backend: Backend::Postgres(pool),
+            })
         } else {
             Err(OpenError::UnknownScheme(redact_url(url)))
         }
@@ -129,24 +163,40 @@ impl Store {
 
     /// Apply the embedded migrations that are not applied yet.
     pub async fn migrate(&self) -> Result<(), OpenError> {
-        match self {
-            Self::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await?,
-            Self::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
+        match &self.backend {
+            Backend::Sqlite { writer, .. } => {
+                sqlx::migrate!("../migrations/sqlite").run(writer).await?
+            }
+            Backend::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
         }
         Ok(())
     }
 
     /// `sqlite` or `postgres`, for logs and metrics.
     pub fn backend(&self) -> &'static str {
-        match self {
-            Self::Sqlite(_) => "sqlite",
-            Self::Postgres(_) => "postgres",
+        match self.backend {
+            Backend::Sqlite { .. } => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    fn reader(&self) -> Pool<'_> {
+        match &self.backend {
+            Backend::Sqlite { reader, .. } => Pool::Sqlite(reader),
+            Backend::Postgres(pool) => Pool::Postgres(pool),
+        }
+    }
+
+    fn writer(&self) -> Pool<'_> {
+        match &self.backend {
+            Backend::Sqlite { writer, .. } => Pool::Sqlite(writer),
+            Backend::Postgres(pool) => Pool::Postgres(pool),
         }
     }
 
     /// Is the database answering?
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        on_pool!(self, |pool| sqlx::query("select 1")
+        on_pool!(self.reader(), |pool| sqlx::query("select 1")
             .execute(pool)
             .await
             .map(drop))
@@ -154,7 +204,13 @@ impl Store {
 
     /// Close every connection, waiting for queries in flight.
     pub async fn close(&self) {
-        on_pool!(self, |pool| pool.close().await)
+        match &self.backend {
+            Backend::Sqlite { reader, writer } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Backend::Postgres(pool) => pool.close().await,
+        }
     }
 
     pub async fn insert_task(
@@ -169,7 +225,7 @@ impl Store {
              values ($1, $2, $3, false, $4, $4) returning ",
             task_columns!()
         );
-        on_pool!(self, |pool| sqlx::query_as::<_, Task>(sql)
+        on_pool!(self.writer(), |pool| sqlx::query_as::<_, Task>(sql)
             .bind(user.as_str())
             .bind(title.as_str())
             .bind(description.as_deref())
@@ -195,7 +251,7 @@ impl Store {
                     task_columns!(),
                     " from tasks where user_id = $1 and id < $2 order by id desc limit $3"
                 );
-                on_pool!(self, |pool| sqlx::query_as::<_, Task>(sql)
+                on_pool!(self.reader(), |pool| sqlx::query_as::<_, Task>(sql)
                     .bind(user.as_str())
                     .bind(before_id)
                     .bind(limit)
@@ -208,7 +264,7 @@ impl Store {
                     task_columns!(),
                     " from tasks where user_id = $1 and completed = $2 and id < $3 order by id desc limit $4"
                 );
-                on_pool!(self, |pool| sqlx::query_as::<_, Task>(sql)
+                on_pool!(self.reader(), |pool| sqlx::query_as::<_, Task>(sql)
                     .bind(user.as_str())
                     .bind(completed)
                     .bind(before_id)
@@ -225,7 +281,7 @@ impl Store {
             task_columns!(),
             " from tasks where id = $1 and user_id = $2"
         );
-        on_pool!(self, |pool| sqlx::query_as::<_, Task>(sql)
+        on_pool!(self.reader(), |pool| sqlx::query_as::<_, Task>(sql)
             .bind(id)
             .bind(user.as_str())
             .fetch_optional(pool)
@@ -246,7 +302,7 @@ impl Store {
              where id = $1 and user_id = $2 and completed = false returning ",
             task_columns!()
         );
-        let changed = on_pool!(self, |pool| sqlx::query_as::<_, Task>(sql)
+        let changed = on_pool!(self.writer(), |pool| sqlx::query_as::<_, Task>(sql)
             .bind(id)
             .bind(user.as_str())
             .bind(now)
@@ -263,7 +319,7 @@ impl Store {
             "delete from tasks where id = $1 and user_id = $2 returning ",
             task_columns!()
         );
-        on_pool!(self, |pool| sqlx::query_as::<_, Task>(sql)
+        on_pool!(self.writer(), |pool| sqlx::query_as::<_, Task>(sql)
             .bind(id)
             .bind(user.as_str())
             .fetch_optional(pool)
@@ -284,7 +340,7 @@ impl Store {
             task_columns!()
         );
         let new_description = patch.description().and_then(Description::as_deref);
-        on_pool!(self, |pool| sqlx::query_as::<_, Task>(sql)
+        on_pool!(self.writer(), |pool| sqlx::query_as::<_, Task>(sql)
             .bind(id)
             .bind(user.as_str())
             .bind(patch.title().map(Title::as_str))
@@ -297,7 +353,7 @@ impl Store {
 
     /// How many tasks `user` has (tests and operators' checks).
     pub async fn count_tasks(&self, user: &UserId) -> Result<i64, sqlx::Error> {
-        on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(
+        on_pool!(self.reader(), |pool| sqlx::query_scalar::<_, i64>(
             "select count(*) from tasks where user_id = $1"
         )
         .bind(user.as_str())
