@@ -80,10 +80,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {}", args.bind))?;
             let addr = listener.local_addr()?;
-            let router = http::router(store.clone(), options, shutdown.child_token());
+            // The MCP transport is stopped only after the HTTP server has let
+            // requests in flight finish; stopping it with the signal would
+            // drop tool calls half-way.
+            let mcp_cancel = CancellationToken::new();
+            let router = http::router(store.clone(), options, mcp_cancel.clone());
             tracing::info!(addr = %addr, database = store.backend(), "listening on http://{addr}/mcp");
             let stop = shutdown.clone();
             http::run(listener, router, async move { stop.cancelled().await }).await?;
+            mcp_cancel.cancel();
             tracing::info!("HTTP server stopped; requests in flight have finished");
         }
     }

@@ -10,7 +10,8 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use rmcp::handler::server::common::{schema_for_input, schema_for_output};
 use rmcp::model::{
@@ -27,6 +28,7 @@ use todo_shared::task::{
     self, Cursor, Description, Limit, StatusFilter, Task, TaskId, TaskPatch, Title,
 };
 use todo_shared::{Error, Store, UserId};
+use tokio::sync::Notify;
 
 pub const SERVER_NAME: &str = "todo-mcp";
 
@@ -55,6 +57,31 @@ pub struct TaskServer {
     store: Store,
     identity: Identity,
     tools: Arc<[Tool]>,
+    in_flight: Arc<InFlight>,
+}
+
+/// Counts tool calls in progress, so a shutdown can wait for them.
+#[derive(Default)]
+struct InFlight {
+    count: AtomicUsize,
+    idle: Notify,
+}
+
+struct InFlightGuard(Arc<InFlight>);
+
+impl InFlight {
+    fn enter(self: &Arc<Self>) -> InFlightGuard {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        InFlightGuard(self.clone())
+    }
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
 }
 
 impl TaskServer {
@@ -63,6 +90,22 @@ impl TaskServer {
             store,
             identity,
             tools: tool_definitions().into(),
+            in_flight: Arc::default(),
+        }
+    }
+
+    /// Wait until no tool call is in progress (at most `limit`). Returns
+    /// false when calls were still running at the limit.
+    pub async fn drain(&self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let idle = self.in_flight.idle.notified();
+            if self.in_flight.count.load(Ordering::SeqCst) == 0 {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, idle).await.is_err() {
+                return false;
+            }
         }
     }
 
@@ -171,6 +214,7 @@ impl ServerHandler for TaskServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        let _in_flight = self.in_flight.enter();
         let user = self.caller(&context)?;
         let started = Instant::now();
         let args = serde_json::Value::Object(request.arguments.unwrap_or_default());

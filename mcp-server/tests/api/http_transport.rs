@@ -284,13 +284,41 @@ async fn stateless_requests_can_alternate_between_instances(backend: Backend) {
 
 both_backends!(stateless_requests_can_alternate_between_instances);
 
+/// SIGTERM while 16 clients keep adding tasks: the server exits 0, and every
+/// call that was answered is stored, and nothing that was not answered is.
 #[cfg(unix)]
-#[tokio::test]
-async fn sigterm_shuts_down_cleanly() {
-    let db = TestDatabase::sqlite();
+async fn sigterm_under_load_loses_and_invents_nothing(backend: Backend) {
+    let db = database(backend).await;
     let mut server = HttpServer::start(&db, &[], &[]).await;
-    let client = server.client(&token("alice")).await;
-    ok(call(&client, "add_task", json!({"title": "before shutdown"})).await);
+    let url = server.url();
+    let token = token("shutdown");
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let http = reqwest::Client::new();
+    let mut workers = tokio::task::JoinSet::new();
+    for w in 0..16 {
+        let (url, token, answered, http) =
+            (url.clone(), token.clone(), answered.clone(), http.clone());
+        workers.spawn(async move {
+            for n in 0.. {
+                let call = current_call(n, "add_task", json!({"title": format!("w{w} n{n}")}));
+                let Ok(response) = tokio::time::timeout(
+                    std::time::Duration::from_secs(10),
+                    post_result(&url, &token, &call),
+                )
+                .await
+                else {
+                    break;
+                };
+                match response {
+                    Ok(body) if body["result"]["isError"] == json!(false) => {
+                        answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    _ => break,
+                }
+            }
+        });
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     let pid = server.child.id().expect("pid");
     let killed = std::process::Command::new("kill")
         .arg("-TERM")
@@ -298,14 +326,58 @@ async fn sigterm_shuts_down_cleanly() {
         .status()
         .expect("kill");
     assert!(killed.success());
-    let status = tokio::time::timeout(std::time::Duration::from_secs(10), server.child.wait())
+    let status = tokio::time::timeout(std::time::Duration::from_secs(15), server.child.wait())
         .await
         .expect("exits in time")
         .expect("status");
+    while workers.join_next().await.is_some() {}
     assert!(
         status.success(),
         "exit status {status:?}\n{}",
         server.logs()
     );
     assert!(server.logs().contains("shutdown signal received"));
+    let answered = answered.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        answered > 16,
+        "the load ran before the signal ({answered} calls)"
+    );
+    let store = todo_shared::Store::open(&todo_shared::StoreOptions::new(db.url()))
+        .await
+        .expect("open");
+    let stored = store
+        .count_tasks(&todo_shared::UserId::parse("shutdown").expect("user"))
+        .await
+        .expect("count");
+    store.close().await;
+    assert_eq!(
+        stored, answered as i64,
+        "every answered call is stored, and only those"
+    );
 }
+
+/// POST one JSON-RPC message; Err on any transport failure or non-200.
+async fn post_result(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &Value,
+) -> Result<Value, String> {
+    let mut request = http
+        .post(url)
+        .bearer_auth(token)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call");
+    if let Some(name) = body["params"]["name"].as_str() {
+        request = request.header("mcp-name", name);
+    }
+    let response = request.json(body).send().await.map_err(|e| e.to_string())?;
+    if response.status() != StatusCode::OK {
+        return Err(response.status().to_string());
+    }
+    response.json().await.map_err(|e| e.to_string())
+}
+
+#[cfg(unix)]
+both_backends!(sigterm_under_load_loses_and_invents_nothing);
