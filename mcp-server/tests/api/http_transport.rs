@@ -303,7 +303,7 @@ async fn sigterm_under_load_loses_and_invents_nothing(backend: Backend) {
                 let call = current_call(n, "add_task", json!({"title": format!("w{w} n{n}")}));
                 let Ok(response) = tokio::time::timeout(
                     std::time::Duration::from_secs(10),
-                    post_result(&url, &token, &call),
+                    post_result(&http, &url, &token, &call),
                 )
                 .await
                 else {
