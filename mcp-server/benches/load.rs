@@ -1,6 +1,7 @@
 //! Load benchmark of the real `todo-mcp` binary (a bench program, not a test).
 //!
-//! `cargo bench -p todo-mcp --bench load -- [--seconds N] [--backends sqlite,postgres]`
+//! `cargo bench -p todo-mcp --bench load -- [--seconds N] [--backends sqlite,postgres]
+//!  [--concurrency 1,8,32] [--workload mix|add|rejected]`
 //!
 //! For each backend it starts `todo-mcp http` on a fresh database and drives
 //! `tools/call` over keep-alive HTTP/1.1 connections (one per worker, raw
@@ -8,7 +9,10 @@
 //! concurrency 1, 8 and 32, with a mix of add/list/complete/update; then the
 //! same mix over stdio with one call in flight. It reports calls/s, p50/p99
 //! latency, errors, idle and loaded RSS, and start-up-to-ready time.
-//! PostgreSQL comes from TEST_POSTGRES_URL, as in the tests.
+//! PostgreSQL comes from TEST_POSTGRES_URL, as in the tests. The load
+//! generator runs on one thread so that it takes at most one of the cores.
+//! `TODO_MCP_BIN` runs another build of the server (e.g. one with debug info
+//! for `perf`); `DATABASE_MAX_CONNECTIONS` is passed through.
 
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -40,6 +44,19 @@ struct Options {
     seconds: u64,
     backends: Vec<Backend>,
     concurrency: Vec<usize>,
+    workload: Workload,
+}
+
+/// What the workers call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Workload {
+    /// add, list (20), complete, update in turn: the figure of record.
+    Mix,
+    /// add_task only: the write path.
+    Add,
+    /// list_tasks with an invalid status: rejected by validation before
+    /// the database, so it measures transport, auth and rmcp alone.
+    Rejected,
 }
 
 fn options() -> Options {
@@ -47,6 +64,7 @@ fn options() -> Options {
         seconds: 5,
         backends: vec![Backend::Sqlite, Backend::Postgres],
         concurrency: vec![1, 8, 32],
+        workload: Workload::Mix,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -62,6 +80,13 @@ fn options() -> Options {
                         _ => None,
                     })
                     .collect()
+            }
+            ("--workload", Some(v)) => {
+                options.workload = match v.as_str() {
+                    "add" => Workload::Add,
+                    "rejected" => Workload::Rejected,
+                    _ => Workload::Mix,
+                }
             }
             ("--concurrency", Some(v)) => {
                 options.concurrency = v.split(',').filter_map(|c| c.parse().ok()).collect()
@@ -172,8 +197,9 @@ impl Conn {
         Ok(status)
     }
 
-    /// One tools/call in the 2026-07-28 form; returns structuredContent.
-    async fn call(&mut self, id: u64, tool: &str, arguments: Value) -> BenchResult<Value> {
+    /// One tools/call in the 2026-07-28 form; returns whether it was a tool
+    /// error, and the structured result.
+    async fn call(&mut self, id: u64, tool: &str, arguments: Value) -> BenchResult<(bool, Value)> {
         let body = json!({
             "jsonrpc": "2.0", "id": id, "method": "tools/call",
             "params": {
@@ -201,30 +227,38 @@ impl Conn {
         }
         let bytes = response.into_body().collect().await?.to_bytes();
         let mut value: Value = serde_json::from_slice(&bytes)?;
-        if value["result"]["isError"] != json!(false) && std::env::var_os("BENCH_NO_DB").is_none() {
-            return Err(format!("tool error: {value}").into());
-        }
-        Ok(value["result"]["structuredContent"].take())
+        let is_error = value["result"]["isError"] != json!(false);
+        Ok((is_error, value["result"]["structuredContent"].take()))
     }
 }
 
-/// The mix: add, list, complete, update, in turn.
+/// The calls of one worker.
 struct Mix {
+    workload: Workload,
     step: u64,
     last_id: i64,
 }
 
 impl Mix {
+    fn new(workload: Workload) -> Self {
+        Self {
+            workload,
+            step: 0,
+            last_id: 1,
+        }
+    }
+
+    /// Whether a tool error is the expected answer.
+    fn expects_tool_errors(&self) -> bool {
+        self.workload == Workload::Rejected
+    }
+
     fn next(&mut self) -> (&'static str, Value) {
         self.step += 1;
-        if std::env::var_os("BENCH_NO_DB").is_some() {
-            // A call rejected by validation: transport, auth and rmcp only.
-            return ("list_tasks", json!({"status": "nonsense"}));
-        }
-        let step = match std::env::var("BENCH_ONLY").as_deref() {
-            Ok("add") => 1,
-            Ok("list") => 2,
-            _ => self.step,
+        let step = match self.workload {
+            Workload::Rejected => return ("list_tasks", json!({"status": "nonsense"})),
+            Workload::Add => 1,
+            Workload::Mix => self.step,
         };
         match step % 4 {
             1 => (
@@ -268,6 +302,7 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 
 async fn http_load(
     server: &Server,
+    workload: Workload,
     concurrency: usize,
     seconds: u64,
     round: usize,
@@ -280,23 +315,20 @@ async fn http_load(
         let (stop, errors) = (stop.clone(), errors.clone());
         workers.spawn(async move {
             let mut latencies = Vec::with_capacity(100_000);
-            let mut mix = Mix {
-                step: 0,
-                last_id: 1,
-            };
+            let mut mix = Mix::new(workload);
             let mut id = 0;
             while !stop.load(Ordering::Relaxed) {
                 let (tool, arguments) = mix.next();
                 id += 1;
                 let started = Instant::now();
                 match conn.call(id, tool, arguments).await {
-                    Ok(result) => {
+                    Ok((is_error, result)) if is_error == mix.expects_tool_errors() => {
                         latencies.push(started.elapsed().as_micros() as u32);
                         mix.observe(tool, &result);
                     }
-                    Err(error) => {
+                    outcome => {
                         if errors.fetch_add(1, Ordering::Relaxed) < 3 {
-                            eprintln!("error: {error}");
+                            eprintln!("unexpected outcome of {tool}: {outcome:?}");
                         }
                     }
                 }
@@ -328,7 +360,7 @@ async fn http_load(
     })
 }
 
-async fn stdio_load(db_url: &str, seconds: u64) -> BenchResult<Run> {
+async fn stdio_load(db_url: &str, workload: Workload, seconds: u64) -> BenchResult<Run> {
     let mut cmd = Command::new(bin());
     server_env(&mut cmd, db_url);
     let mut child = cmd
@@ -349,10 +381,7 @@ async fn stdio_load(db_url: &str, seconds: u64) -> BenchResult<Run> {
         .write_all(b"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n")
         .await?;
 
-    let mut mix = Mix {
-        step: 0,
-        last_id: 1,
-    };
+    let mut mix = Mix::new(workload);
     let mut latencies = Vec::new();
     let mut errors = 0;
     let started = Instant::now();
@@ -367,7 +396,7 @@ async fn stdio_load(db_url: &str, seconds: u64) -> BenchResult<Run> {
         let line = lines.next_line().await?.ok_or("server closed stdout")?;
         let elapsed = t.elapsed().as_micros() as u32;
         let mut value: Value = serde_json::from_str(&line)?;
-        if value["result"]["isError"] == json!(false) {
+        if (value["result"]["isError"] != json!(false)) == mix.expects_tool_errors() {
             latencies.push(elapsed);
             mix.observe(tool, &value["result"]["structuredContent"].take());
         } else {
@@ -434,13 +463,19 @@ async fn bench() -> BenchResult<()> {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let idle = rss_kib(server.child.id().unwrap_or(0));
         for (round, concurrency) in options.concurrency.iter().enumerate() {
-            let run = http_load(&server, *concurrency, options.seconds, round)
-                .await
-                .map_err(|e| format!("HTTP load at concurrency {concurrency}: {e}"))?;
+            let run = http_load(
+                &server,
+                options.workload,
+                *concurrency,
+                options.seconds,
+                round,
+            )
+            .await
+            .map_err(|e| format!("HTTP load at concurrency {concurrency}: {e}"))?;
             row(&format!("HTTP {name} c={concurrency}"), &run);
         }
         drop(server);
-        let run = stdio_load(db.url(), options.seconds)
+        let run = stdio_load(db.url(), options.workload, options.seconds)
             .await
             .map_err(|e| format!("stdio load: {e}"))?;
         row(&format!("stdio {name} c=1"), &run);
