@@ -143,3 +143,100 @@ async fn the_default_database_is_created_in_the_data_directory() {
     assert!(home.join("data/todo-mcp/todo.db").exists());
     let _ = std::fs::remove_dir_all(&home);
 }
+
+#[tokio::test]
+async fn a_dotenv_file_in_the_working_directory_is_read() {
+    let dir = std::env::temp_dir().join(format!("todo-mcp-dotenv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let db = dir.join("from-dotenv.db");
+    std::fs::write(
+        dir.join(".env"),
+        format!("# comment\nDATABASE_URL=sqlite://{}\n", db.display()),
+    )
+    .expect(".env");
+    let out = tokio::process::Command::new(BIN)
+        .env_clear()
+        .arg("migrate")
+        .current_dir(&dir)
+        .output()
+        .await
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(db.exists(), "DATABASE_URL from .env was used");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line_on_stderr() {
+    let db = TestDatabase::sqlite();
+    let out = output(db.url(), &["migrate"], &[("LOG_FORMAT", "json")]).await;
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.lines().count() >= 1);
+    for line in stderr.lines() {
+        let parsed: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(
+            parsed["level"].is_string() && parsed["fields"].is_object(),
+            "{line}"
+        );
+    }
+}
+
+/// The README's configuration table and `--help` name the same variables.
+#[tokio::test]
+async fn the_readme_configuration_table_matches_help() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README");
+    let table: std::collections::BTreeSet<String> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("## Configuration"))
+        .take_while(|l| !l.starts_with("`todo-mcp migrate`"))
+        .filter(|l| l.starts_with('|'))
+        .filter_map(|l| {
+            l.split('|')
+                .nth(2)
+                .map(|c| c.trim().trim_matches('`').to_owned())
+        })
+        .filter(|c| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_'))
+        .collect();
+    let mut help = String::new();
+    for args in [&["--help"][..], &["http", "--help"][..]] {
+        help.push_str(&String::from_utf8_lossy(
+            &output("sqlite::memory:", args, &[]).await.stdout,
+        ));
+    }
+    // --help wraps lines; "[env: NAME]" may be cut after "env:".
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    let from_help: std::collections::BTreeSet<String> = help
+        .split("[env: ")
+        .skip(1)
+        .filter_map(|rest| rest.split([']', '=']).next().map(str::to_owned))
+        .collect();
+    assert_eq!(table, from_help, "README configuration table vs --help");
+}
+
+/// The Claude Desktop snippet in the README is valid JSON that launches this binary.
+#[test]
+fn the_readme_claude_desktop_snippet_is_valid() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README");
+    let section = readme.split("## Claude Desktop").nth(1).expect("section");
+    let json = section
+        .split("```json")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("json block");
+    let config: serde_json::Value = serde_json::from_str(json).expect("valid JSON");
+    let server = &config["mcpServers"]["todo"];
+    assert!(
+        server["command"]
+            .as_str()
+            .is_some_and(|c| c.ends_with("target/release/todo-mcp"))
+    );
+    assert_eq!(server["args"], serde_json::json!(["--user", "me"]));
+}
