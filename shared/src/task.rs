@@ -6,7 +6,6 @@
 //! through the very same code path as a task that does not exist.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -266,40 +265,6 @@ pub fn format_timestamp(at: &DateTime<Utc>) -> String {
 pub(crate) fn now() -> DateTime<Utc> {
     let now = Utc::now();
     DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
-}
-
-/// Serialize a timestamp as RFC 3339 (for output structs).
-pub fn serialize_timestamp<S: serde::Serializer>(
-    at: &DateTime<Utc>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&format_timestamp(at))
-}
-
-/// A task as every front door shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct TaskView {
-    pub id: i64,
-    pub title: String,
-    pub description: Option<String>,
-    pub completed: bool,
-    #[serde(serialize_with = "serialize_timestamp")]
-    pub created_at: DateTime<Utc>,
-    #[serde(serialize_with = "serialize_timestamp")]
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<Task> for TaskView {
-    fn from(task: Task) -> Self {
-        Self {
-            id: task.id,
-            title: task.title,
-            description: task.description,
-            completed: task.completed,
-            created_at: task.created_at,
-            updated_at: task.updated_at,
-        }
-    }
 }
 
 // ---- service functions -------------------------------------------------

@@ -10,6 +10,24 @@ use std::path::PathBuf;
 use rand::Rng as _;
 use sqlx::{Connection as _, Executor as _, PgConnection};
 
+/// Define `mod NAME { fn sqlite(); fn postgres(); }` tests that run the async
+/// function `NAME(backend)` once on each backend.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::testing::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::testing::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
 /// The two backends every test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

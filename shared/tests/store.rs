@@ -2,22 +2,7 @@
 
 use todo_shared::task::{self, Cursor, Description, Limit, StatusFilter, TaskId, TaskPatch, Title};
 use todo_shared::testing::{Backend, TestDatabase};
-use todo_shared::{Error, Store, StoreOptions, UserId};
-
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(todo_shared::testing::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(todo_shared::testing::Backend::Postgres).await
-            }
-        }
-    )*};
-}
+use todo_shared::{Error, Store, StoreOptions, UserId, both_backends};
 
 async fn open(backend: Backend) -> (TestDatabase, Store) {
     let db = TestDatabase::new(backend).await;

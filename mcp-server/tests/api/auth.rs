@@ -264,15 +264,11 @@ async fn issuer_is_checked_when_configured() {
     );
     assert_unauthorized(&server, Some(&bad), "wrong issuer").await;
     assert_unauthorized(&server, Some(&missing), "no issuer").await;
-    let metadata: Value = reqwest::get(format!(
+    let metadata: Value = get_json(&format!(
         "{}/.well-known/oauth-protected-resource",
         server.base()
     ))
-    .await
-    .expect("metadata")
-    .json()
-    .await
-    .expect("json");
+    .await;
     assert_eq!(
         metadata["authorization_servers"],
         json!(["https://auth.example"])

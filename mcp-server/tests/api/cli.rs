@@ -4,8 +4,8 @@ use std::process::Stdio;
 
 use todo_shared::testing::{Backend, TestDatabase};
 
-use crate::both_backends;
 use crate::helpers::*;
+use todo_shared::both_backends;
 
 async fn output(db_url: &str, args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = command(db_url);

@@ -22,23 +22,6 @@ pub type Client = RunningService<RoleClient, ()>;
 pub const SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 pub const BIN: &str = env!("CARGO_BIN_EXE_todo-mcp");
 
-/// Run `$body(backend)` once on SQLite and once on PostgreSQL.
-#[macro_export]
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(todo_shared::testing::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(todo_shared::testing::Backend::Postgres).await
-            }
-        }
-    )*};
-}
-
 pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
@@ -200,6 +183,16 @@ pub fn sign(alg: Algorithm, key: &EncodingKey, kid: Option<&str>, claims: &Value
     let mut header = Header::new(alg);
     header.kid = kid.map(Into::into);
     jsonwebtoken::encode(&header, claims, key).expect("sign token")
+}
+
+/// GET a URL and decode its JSON body.
+pub async fn get_json(url: &str) -> Value {
+    reqwest::get(url)
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON body")
 }
 
 pub fn now() -> i64 {

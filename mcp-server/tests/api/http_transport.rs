@@ -5,8 +5,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use todo_shared::testing::{Backend, TestDatabase};
 
-use crate::both_backends;
 use crate::helpers::*;
+use todo_shared::both_backends;
 
 fn rpc(id: i64, method: &str, params: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
@@ -57,23 +57,13 @@ async fn health_ready_and_protected_resource_metadata() {
         .await
         .expect("health");
     assert_eq!(health.status(), StatusCode::OK);
-    let ready: Value = reqwest::get(format!("{}/ready", server.base()))
-        .await
-        .expect("ready")
-        .json()
-        .await
-        .expect("json");
+    let ready: Value = get_json(&format!("{}/ready", server.base())).await;
     assert_eq!(ready, json!({"status": "ready", "database": "sqlite"}));
     for path in [
         "/.well-known/oauth-protected-resource",
         "/.well-known/oauth-protected-resource/mcp",
     ] {
-        let metadata: Value = reqwest::get(format!("{}{path}", server.base()))
-            .await
-            .expect("metadata")
-            .json()
-            .await
-            .expect("json");
+        let metadata: Value = get_json(&format!("{}{path}", server.base())).await;
         assert_eq!(metadata["resource"], format!("{}/mcp", server.base()));
         assert_eq!(metadata["bearer_methods_supported"], json!(["header"]));
     }
@@ -83,15 +73,11 @@ async fn health_ready_and_protected_resource_metadata() {
 async fn public_url_is_used_in_metadata_and_challenges() {
     let db = TestDatabase::sqlite();
     let server = HttpServer::start(&db, &["--public-url", "https://tasks.example.com/"], &[]).await;
-    let metadata: Value = reqwest::get(format!(
+    let metadata: Value = get_json(&format!(
         "{}/.well-known/oauth-protected-resource",
         server.base()
     ))
-    .await
-    .expect("metadata")
-    .json()
-    .await
-    .expect("json");
+    .await;
     assert_eq!(metadata["resource"], "https://tasks.example.com/mcp");
     let response = reqwest::Client::new()
         .post(server.url())

@@ -3,8 +3,8 @@
 use serde_json::json;
 use todo_shared::testing::Backend;
 
-use crate::both_backends;
 use crate::helpers::*;
+use todo_shared::both_backends;
 
 async fn users_cannot_see_or_touch_each_others_tasks_over_http(backend: Backend) {
     let db = database(backend).await;

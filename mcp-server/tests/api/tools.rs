@@ -4,8 +4,8 @@ use chrono::DateTime;
 use serde_json::{Value, json};
 use todo_shared::testing::Backend;
 
-use crate::both_backends;
 use crate::helpers::*;
+use todo_shared::both_backends;
 
 /// add → list → update → complete (twice) → delete, through any client.
 pub async fn crud_scenario(client: &Client) {
