@@ -367,3 +367,65 @@ async fn post_result(
 
 #[cfg(unix)]
 both_backends!(sigterm_under_load_loses_and_invents_nothing);
+
+/// PostgreSQL refusing connections: tool calls get a generic internal error
+/// (details only in the log), /ready says 503, and both recover with it.
+#[tokio::test]
+async fn a_database_outage_is_an_internal_error_then_recovers() {
+    let db = TestDatabase::postgres().await;
+    let name = db
+        .url()
+        .rsplit('/')
+        .next()
+        .expect("database name")
+        .to_owned();
+    let server = HttpServer::start(&db, &[], &[]).await;
+    let client = server.client(&token("alice")).await;
+    ok(call(&client, "add_task", json!({"title": "before"})).await);
+
+    let admin = |sql: String| async move {
+        use sqlx::{Connection as _, Executor as _};
+        let mut conn = sqlx::PgConnection::connect(&todo_shared::testing::postgres_admin_url())
+            .await
+            .expect("admin");
+        conn.execute(sqlx::AssertSqlSafe(sql))
+            .await
+            .expect("admin statement");
+    };
+    admin(format!("alter database {name} allow_connections false")).await;
+    admin(format!(
+        "select pg_terminate_backend(pid) from pg_stat_activity where datname = '{name}'"
+    ))
+    .await;
+
+    let failed = try_call(&client, "add_task", json!({"title": "during"})).await;
+    let message = format!("{failed:?}");
+    assert!(failed.is_err(), "{message}");
+    assert!(
+        message.contains("internal error") && !message.contains(&name),
+        "no details leak: {message}"
+    );
+    let ready = reqwest::get(format!("{}/ready", server.base()))
+        .await
+        .expect("ready");
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    admin(format!("alter database {name} allow_connections true")).await;
+    ok(call(&client, "add_task", json!({"title": "after"})).await);
+    let ready = reqwest::get(format!("{}/ready", server.base()))
+        .await
+        .expect("ready");
+    assert_eq!(ready.status(), StatusCode::OK);
+    let titles = ok(call(&client, "list_tasks", json!({})).await);
+    let titles: Vec<&str> = titles["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .filter_map(|t| t["title"].as_str())
+        .collect();
+    assert_eq!(titles, ["after", "before"], "the failed call wrote nothing");
+    assert!(
+        server.logs().contains("tool call failed"),
+        "the cause is logged"
+    );
+}
