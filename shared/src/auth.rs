@@ -233,13 +233,13 @@ impl TokenVerifier {
             self.decode(token, key, alg)?
         } else {
             if self.inner.config.jwks_url.is_none() {
-                return Err(AuthError::UnsupportedAlgorithm(header.alg));
+                return Err(AuthError::UnsupportedAlgorithm(truncate(&header.alg)));
             }
             let key = self.jwks_key(header.kid.as_deref(), alg).await?;
             if key.alg != alg {
                 // The key exists but belongs to another algorithm: the
                 // classic confusion attack, or a misconfigured issuer.
-                return Err(AuthError::UnsupportedAlgorithm(header.alg));
+                return Err(AuthError::UnsupportedAlgorithm(truncate(&header.alg)));
             }
             self.decode(token, &key.key, alg)?
         };
@@ -428,9 +428,15 @@ fn map_jwt_error(error: jsonwebtoken::errors::Error) -> AuthError {
     }
 }
 
-/// Header values come from the client: keep what we echo into logs short.
+/// The `alg` comes from the client and is echoed into logs and the
+/// `WWW-Authenticate` header: keep it short and plain (no quotes, no line
+/// breaks, nothing to inject).
 fn truncate(value: &str) -> String {
-    value.chars().take(16).collect()
+    value
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect()
 }
 
 /// Extract the token from an `Authorization` header value.
@@ -534,6 +540,18 @@ mod tests {
         let token = format!("{header}.e30.c2ln");
         let err = verifier(None, None).verify(&token).await.err();
         assert_eq!(err, Some(AuthError::UnsupportedAlgorithm("RS256".into())));
+    }
+
+    #[tokio::test]
+    async fn a_hostile_alg_is_not_echoed_verbatim() {
+        let header =
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"x\"\r\nSet-Cookie: a=b; and a very long tail"}"#);
+        let token = format!("{header}.e30.c2ln");
+        let err = verifier(None, None).verify(&token).await.err();
+        assert_eq!(
+            err,
+            Some(AuthError::UnsupportedAlgorithm("xSetCookieabanda".into()))
+        );
     }
 
     #[tokio::test]
