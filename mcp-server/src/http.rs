@@ -11,7 +11,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -24,6 +24,7 @@ use todo_shared::auth::{AuthError, TokenVerifier, bearer_token};
 use todo_shared::{Store, UserId};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower_http::trace::TraceLayer;
 
 use crate::tools::{Caller, Identity, TaskServer};
 
@@ -112,6 +113,17 @@ pub fn router(store: Store, options: HttpOptions, cancel: CancellationToken) -> 
         )
         .merge(mcp_routes)
         .with_state(state)
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+/// One span per request, named by the matched route (never the raw path, which
+/// a client controls), at debug level so it costs nothing unless asked for.
+fn request_span(request: &Request) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    tracing::debug_span!("http", method = %request.method(), route)
 }
 
 /// Serve `router` on `listener` until `shutdown` resolves, then let requests
