@@ -2,6 +2,7 @@
 //! and `todo-mcp --help` documents them all.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use todo_shared::Secret;
@@ -31,6 +32,9 @@ pub enum Command {
     Http(Box<HttpArgs>),
     /// Apply the database migrations and exit.
     Migrate,
+    /// Print an HS256 bearer token for --user, signed with MCP_JWT_SECRET
+    /// (for local testing with curl or the MCP Inspector).
+    Token(MintArgs),
 }
 
 #[derive(Debug, Args)]
@@ -84,9 +88,8 @@ pub struct HttpArgs {
     #[arg(long, env = "MCP_BIND", default_value = "127.0.0.1:8001")]
     pub bind: SocketAddr,
 
-    /// Shared secret (at least 32 bytes) for HS256 bearer tokens.
-    #[arg(long, env = "MCP_JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<Secret>,
+    #[command(flatten)]
+    pub tokens: TokenArgs,
 
     /// JWKS URL with the public keys (EdDSA, RS256, ES256) of bearer tokens.
     #[arg(long, env = "MCP_JWKS_URL")]
@@ -100,14 +103,6 @@ pub struct HttpArgs {
         value_name = "SECONDS"
     )]
     pub jwks_refetch_cooldown: u64,
-
-    /// Required `aud` of bearer tokens.
-    #[arg(long, env = "MCP_AUDIENCE", default_value = "todo-mcp")]
-    pub audience: String,
-
-    /// Required `iss` of bearer tokens (not checked when unset).
-    #[arg(long, env = "MCP_ISSUER")]
-    pub issuer: Option<String>,
 
     /// Public base URL of this server (e.g. https://tasks.example.com), used in the
     /// protected-resource metadata. Default: http://<Host header>.
@@ -134,4 +129,73 @@ pub struct HttpArgs {
     /// Refused unless --bind is a loopback address.
     #[arg(long, env = "MCP_NO_AUTH")]
     pub no_auth: bool,
+}
+
+/// What a bearer token must carry: shared by `http` (to verify) and `token`
+/// (to mint).
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Shared secret (at least 32 bytes) for HS256 bearer tokens.
+    #[arg(long, env = "MCP_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+
+    /// Required `aud` of bearer tokens.
+    #[arg(long, env = "MCP_AUDIENCE", default_value = "todo-mcp")]
+    pub audience: String,
+
+    /// Required `iss` of bearer tokens (not checked when unset).
+    #[arg(long, env = "MCP_ISSUER")]
+    pub issuer: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MintArgs {
+    #[command(flatten)]
+    pub tokens: TokenArgs,
+
+    /// How long the token is valid: a number with s, m, h or d (e.g. 90s, 15m, 1h, 7d).
+    #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+    pub ttl: Duration,
+}
+
+/// `90s`, `15m`, `1h`, `7d` (at most 30 days).
+pub fn parse_ttl(raw: &str) -> Result<Duration, String> {
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (number, unit) = raw.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration like 15m or 1h"))?;
+    let seconds = match unit {
+        "s" | "" => number,
+        "m" => number.saturating_mul(60),
+        "h" => number.saturating_mul(3600),
+        "d" => number.saturating_mul(86_400),
+        _ => return Err(format!("{raw:?}: the unit must be s, m, h or d")),
+    };
+    if seconds == 0 || seconds > 30 * 86_400 {
+        return Err(format!(
+            "{raw:?}: a token must live between 1 second and 30 days"
+        ));
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_accepts_the_usual_units() {
+        assert_eq!(parse_ttl("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_ttl("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_ttl("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_ttl("7d"), Ok(Duration::from_secs(604_800)));
+    }
+
+    #[test]
+    fn ttl_rejects_zero_huge_and_garbage() {
+        for raw in ["0s", "31d", "h", "1y", "-1h", "", "1.5h"] {
+            assert!(parse_ttl(raw).is_err(), "{raw:?} was accepted");
+        }
+    }
 }

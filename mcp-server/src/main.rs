@@ -2,9 +2,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use clap::Parser as _;
-use todo_mcp::config::{Cli, Command, CommonArgs, HttpArgs, LogFormat};
+use todo_mcp::config::{Cli, Command, CommonArgs, HttpArgs, LogFormat, MintArgs};
 use todo_mcp::http::{self, AuthMode, HttpOptions};
-use todo_shared::auth::{TokenVerifier, VerifierConfig};
+use todo_shared::auth::{TokenVerifier, VerifierConfig, mint_hs256};
 use todo_shared::store::{default_sqlite_url, redact_url};
 use todo_shared::{Store, StoreOptions, UserId};
 use tokio::net::TcpListener;
@@ -59,6 +59,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
 
+    if let Some(Command::Token(args)) = &cli.command {
+        return print_token(args, &user);
+    }
     // Check the HTTP configuration before touching the database.
     let http_setup = match &cli.command {
         Some(Command::Http(args)) => Some(http_options(args, &user)?),
@@ -71,6 +74,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(user = %user, database = store.backend(), "serving MCP over stdio");
             todo_mcp::stdio::run(store.clone(), user, shutdown).await?;
         }
+        // Answered above, before the database is opened.
+        Some(Command::Token(_)) => {}
         Some(Command::Migrate) => {
             tracing::info!(database = store.backend(), "migrations are applied");
         }
@@ -93,6 +98,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     store.close().await;
+    Ok(())
+}
+
+/// `todo-mcp token`: mint a development token. Needs the HS256 secret.
+fn print_token(args: &MintArgs, user: &UserId) -> anyhow::Result<()> {
+    let secret = args
+        .tokens
+        .jwt_secret
+        .as_ref()
+        .context("set MCP_JWT_SECRET (or --jwt-secret): the token is signed with it")?;
+    let token = mint_hs256(
+        secret,
+        user,
+        Some(&args.tokens.audience),
+        args.tokens.issuer.as_deref(),
+        args.ttl,
+    )?;
+    println!("{token}");
     Ok(())
 }
 
@@ -122,10 +145,10 @@ fn http_options(args: &HttpArgs, user: &UserId) -> anyhow::Result<HttpOptions> {
         AuthMode::NoAuth(user.clone())
     } else {
         let verifier = TokenVerifier::new(VerifierConfig {
-            hs256_secret: args.jwt_secret.clone(),
+            hs256_secret: args.tokens.jwt_secret.clone(),
             jwks_url: args.jwks_url.clone(),
-            audience: Some(args.audience.clone()),
-            issuer: args.issuer.clone(),
+            audience: Some(args.tokens.audience.clone()),
+            issuer: args.tokens.issuer.clone(),
             jwks_refetch_cooldown: std::time::Duration::from_secs(args.jwks_refetch_cooldown),
             ..VerifierConfig::default()
         })
@@ -137,7 +160,7 @@ fn http_options(args: &HttpArgs, user: &UserId) -> anyhow::Result<HttpOptions> {
         .as_ref()
         .map(|u| u.trim_end_matches('/').to_owned());
     let authorization_servers = if args.authorization_servers.is_empty() {
-        args.issuer.iter().cloned().collect()
+        args.tokens.issuer.iter().cloned().collect()
     } else {
         args.authorization_servers.clone()
     };

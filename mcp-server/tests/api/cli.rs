@@ -240,3 +240,35 @@ fn the_readme_claude_desktop_snippet_is_valid() {
     );
     assert_eq!(server["args"], serde_json::json!(["--user", "me"]));
 }
+
+/// The README's way to get a token for the Inspector: `todo-mcp token`.
+#[tokio::test]
+async fn minted_tokens_open_the_http_server() {
+    let db = TestDatabase::sqlite();
+    let out = output(
+        db.url(),
+        &["token", "--user", "inspector", "--ttl", "15m"],
+        &[("MCP_JWT_SECRET", SECRET)],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert_eq!(token.split('.').count(), 3, "one JWT on stdout: {token}");
+    let server = HttpServer::start(&db, &[], &[]).await;
+    let client = server.client(&token).await;
+    let task = ok(call(
+        &client,
+        "add_task",
+        serde_json::json!({"title": "via a minted token"}),
+    )
+    .await);
+    assert_eq!(task["status"], "created");
+
+    let refused = output(db.url(), &["token", "--user", "x"], &[]).await;
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("MCP_JWT_SECRET"));
+}
