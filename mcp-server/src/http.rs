@@ -98,7 +98,7 @@ pub fn router(store: Store, options: HttpOptions, cancel: CancellationToken) -> 
     };
     let mcp_routes = Router::new()
         .nest_service("/mcp", mcp)
-        .layer(middleware::from_fn_with_state(state.clone(), authenticate));
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
 
     Router::new()
         .route("/health", get(health))

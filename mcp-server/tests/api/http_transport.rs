@@ -67,6 +67,22 @@ async fn health_ready_and_protected_resource_metadata() {
         assert_eq!(metadata["resource"], format!("{}/mcp", server.base()));
         assert_eq!(metadata["bearer_methods_supported"], json!(["header"]));
     }
+    let http = reqwest::Client::new();
+    for (path, expected) in [
+        ("/nothing", 404),
+        ("/MCP", 404),
+        ("/mcp", 401),
+        ("/mcp/", 401),
+        ("/mcp/x", 401),
+    ] {
+        let response = http
+            .post(format!("{}{path}", server.base()))
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(response.status().as_u16(), expected, "POST {path}");
+    }
 }
 
 #[tokio::test]
