@@ -1,8 +1,11 @@
-//! Clients nobody here wrote: the official MCP Python SDK, over stdio and
-//! over HTTP with a bearer token.
+//! Clients nobody here wrote: the official MCP Python SDK and the official
+//! MCP TypeScript SDK client, each over stdio and over HTTP with a bearer
+//! token.
 //!
-//! The SDK lives in a virtualenv: `SMOKE_PYTHON` names its interpreter, else
-//! one is created under `target/smoke-venv` from `tests/smoke/requirements.txt`.
+//! The Python SDK lives in a virtualenv: `SMOKE_PYTHON` names its
+//! interpreter, else one is created under `target/smoke-venv` from
+//! `tests/smoke/requirements.txt`. The TypeScript client is installed with
+//! `npm ci` into `tests/smoke/node_modules` when it is not there yet.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -62,17 +65,37 @@ async fn has_sdk(python: &Path) -> bool {
             .is_ok_and(|s| s.success())
 }
 
-async fn run_script(python: &Path, args: &[&str]) {
-    let out = tokio::process::Command::new(python)
-        .arg(smoke_dir().join("python_client.py"))
+async fn typescript_sdk() {
+    let dir = smoke_dir();
+    if dir
+        .join("node_modules/@modelcontextprotocol/client")
+        .exists()
+    {
+        return;
+    }
+    let installed = tokio::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--silent"])
+        .current_dir(&dir)
+        .status()
+        .await;
+    assert!(
+        installed.is_ok_and(|s| s.success()),
+        "npm ci of the MCP TypeScript SDK failed: Node.js 20+ and npm are needed for the smoke test"
+    );
+}
+
+/// Run one smoke client (`program script args…`) and check its six checks.
+async fn run_client(program: &Path, script: &str, args: &[&str]) {
+    let out = tokio::process::Command::new(program)
+        .arg(smoke_dir().join(script))
         .args(args)
         .output()
         .await
-        .expect("run the Python client");
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "Python SDK smoke test failed ({args:?}):\n{stdout}\n{}",
+        "{script} failed ({args:?}):\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(stdout.lines().count(), 6, "all six checks ran:\n{stdout}");
@@ -82,7 +105,27 @@ async fn run_script(python: &Path, args: &[&str]) {
 async fn the_official_python_sdk_works_over_stdio_and_http() {
     let python = python_with_sdk().await;
     let db = TestDatabase::sqlite();
-    run_script(&python, &["stdio", BIN, db.url()]).await;
+    run_client(&python, "python_client.py", &["stdio", BIN, db.url()]).await;
     let server = HttpServer::start(&db, &[], &[]).await;
-    run_script(&python, &["http", &server.url(), &token("python-smoke")]).await;
+    run_client(
+        &python,
+        "python_client.py",
+        &["http", &server.url(), &token("python-smoke")],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_official_typescript_sdk_works_over_stdio_and_http() {
+    typescript_sdk().await;
+    let node = Path::new("node");
+    let db = TestDatabase::sqlite();
+    run_client(node, "ts_client.mjs", &["stdio", BIN, db.url()]).await;
+    let server = HttpServer::start(&db, &[], &[]).await;
+    run_client(
+        node,
+        "ts_client.mjs",
+        &["http", &server.url(), &token("ts-smoke")],
+    )
+    .await;
 }
