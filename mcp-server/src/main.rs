@@ -47,8 +47,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            // Once, through the logger, so JSON logs stay JSON.
             tracing::error!("{error:#}");
-            eprintln!("todo-mcp: {error:#}");
             ExitCode::FAILURE
         }
     }
