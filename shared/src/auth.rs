@@ -618,6 +618,71 @@ mod tests {
         assert_eq!(verified.map(|v| v.user), Ok(user));
     }
 
+    /// A loopback JWKS endpoint that answers every request with `body` and
+    /// counts the requests.
+    async fn jwks_endpoint(body: &'static str) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/jwks", listener.local_addr().expect("addr"));
+        let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = hits.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            }
+        });
+        (url, hits)
+    }
+
+    fn es256_token(kid: &str) -> String {
+        // Never verified: the key lookup fails first, which is what is tested.
+        let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"ES256","kid":"{kid}"}}"#));
+        format!("{header}.e30.c2ln")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unknown_kids_refetch_the_jwks_at_most_once_per_cooldown() {
+        let (url, hits) = jwks_endpoint(r#"{"keys":[]}"#).await;
+        let verifier = TokenVerifier::new(VerifierConfig {
+            jwks_url: Some(url),
+            jwks_refetch_cooldown: Duration::from_secs(30),
+            ..VerifierConfig::default()
+        })
+        .expect("config");
+        let fetches = || hits.load(std::sync::atomic::Ordering::SeqCst);
+        for n in 0..10 {
+            let err = verifier.verify(&es256_token(&format!("k{n}"))).await.err();
+            assert_eq!(err, Some(AuthError::UnknownKey));
+        }
+        assert_eq!(fetches(), 1, "a burst of unknown kids makes one fetch");
+        tokio::time::advance(Duration::from_secs(29)).await;
+        let _ = verifier.verify(&es256_token("later")).await;
+        assert_eq!(fetches(), 1, "still cooling down");
+        tokio::time::advance(Duration::from_secs(2)).await;
+        let _ = verifier.verify(&es256_token("later")).await;
+        assert_eq!(fetches(), 2, "one more fetch after the cool-down");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unreachable_jwks_means_keys_unavailable() {
+        let verifier = TokenVerifier::new(VerifierConfig {
+            jwks_url: Some("http://127.0.0.1:9/jwks".into()),
+            ..VerifierConfig::default()
+        })
+        .expect("config");
+        let err = verifier.verify(&es256_token("k")).await.err();
+        assert_eq!(err, Some(AuthError::KeysUnavailable));
+    }
+
     #[test]
     fn short_secret_is_refused() {
         let err = TokenVerifier::new(VerifierConfig {
