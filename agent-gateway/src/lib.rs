@@ -1,0 +1,10 @@
+//! `todo-gateway`: the authenticated chat gateway of todo-mcp (issue 3, in
+//! progress). It will run the agent loop: a model behind any OpenAI-compatible
+//! chat-completions endpoint, calling the task tools of `todo-mcp` over MCP on
+//! the signed-in user's behalf.
+//!
+//! Layout (so far):
+//! - [`llm`]: the OpenAI-compatible model client: lenient parsing, provider
+//!   fields kept, timeouts, retries with backoff.
+
+pub mod llm;
