@@ -5,6 +5,7 @@
 //! Layout:
 //! - [`task`]: validated inputs (`Title`, `TaskId`, …), the `Task` value and
 //!   the service functions (`add`, `list`, `complete`, `delete`, `update`).
+//! - [`conversation`]: the chat gateway's conversations and messages.
 //! - [`store`]: the database (SQLite or PostgreSQL) and every SQL statement.
 //! - [`auth`]: bearer-token verification (HS256 secret and/or JWKS).
 //! - [`user`]: the caller's identity.
@@ -13,6 +14,7 @@
 //! - [`testing`] (feature `testing`): throw-away databases for tests.
 
 pub mod auth;
+pub mod conversation;
 pub mod error;
 pub mod secret;
 pub mod store;

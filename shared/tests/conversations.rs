@@ -1,0 +1,273 @@
+//! Conversations and messages against real SQLite and PostgreSQL.
+
+use std::time::Duration;
+
+use todo_shared::conversation::{self, ConversationId, Lease, MessageText, NewMessage, Role};
+use todo_shared::testing::{Backend, TestDatabase};
+use todo_shared::{Error, Store, StoreOptions, UserId, both_backends};
+
+async fn open(backend: Backend) -> (TestDatabase, Store) {
+    let db = TestDatabase::new(backend).await;
+    let store = Store::open(&StoreOptions::new(db.url()))
+        .await
+        .expect("open");
+    store.migrate().await.expect("migrate");
+    (db, store)
+}
+
+fn user(id: &str) -> UserId {
+    UserId::parse(id).expect("user id")
+}
+
+fn text(raw: &str) -> MessageText {
+    MessageText::parse(raw).expect("message")
+}
+
+fn id(conversation: &conversation::Conversation) -> ConversationId {
+    ConversationId::parse(conversation.id).expect("id")
+}
+
+async fn a_turn_is_stored_and_replayed_in_order(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let alice = user("alice");
+    let first = text("Add a task to buy milk");
+    let started = conversation::start(&store, &alice, &first)
+        .await
+        .expect("start");
+    assert_eq!(started.title, "Add a task to buy milk");
+    let cid = id(&started);
+    let calls = r#"[{"id":"c1","type":"function","function":{"name":"add_task","arguments":"{\"title\":\"buy milk\"}"},"extra_content":{"google":{"thought_signature":"sig"}}}]"#;
+    conversation::append(&store, &alice, cid, &[NewMessage::user(&first)])
+        .await
+        .expect("user message first");
+    conversation::append(
+        &store,
+        &alice,
+        cid,
+        &[
+            NewMessage::assistant(None, Some(calls.to_owned())),
+            NewMessage::tool(
+                "c1".into(),
+                "add_task".into(),
+                r#"{"task_id":1}"#.into(),
+                false,
+            ),
+            NewMessage::assistant(Some("Added “buy milk”.".into()), None),
+        ],
+    )
+    .await
+    .expect("turn");
+    let history = conversation::recent(&store, &alice, cid, 20)
+        .await
+        .expect("history");
+    let roles: Vec<Role> = history.iter().map(|m| m.role).collect();
+    assert_eq!(
+        roles,
+        [Role::User, Role::Assistant, Role::Tool, Role::Assistant]
+    );
+    assert_eq!(
+        history[1].tool_calls.as_deref(),
+        Some(calls),
+        "tool calls stored byte for byte"
+    );
+    assert_eq!(
+        (history[2].tool_name.as_deref(), history[2].is_error),
+        (Some("add_task"), Some(false))
+    );
+    let last_two = conversation::recent(&store, &alice, cid, 2)
+        .await
+        .expect("window");
+    assert_eq!(
+        last_two.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [history[2].id, history[3].id]
+    );
+    let page = conversation::page(&store, &alice, cid, history[0].id, 2)
+        .await
+        .expect("page");
+    assert_eq!(
+        page.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [history[1].id, history[2].id]
+    );
+    let touched = conversation::get(&store, &alice, cid).await.expect("get");
+    assert!(touched.updated_at >= started.updated_at);
+    store.close().await;
+}
+
+async fn another_users_conversation_is_missing_everywhere(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let (alice, bob) = (user("alice"), user("bob"));
+    let hers = conversation::start(&store, &alice, &text("secret plans"))
+        .await
+        .expect("start");
+    let cid = id(&hers);
+    conversation::append(
+        &store,
+        &alice,
+        cid,
+        &[NewMessage::user(&text("secret plans"))],
+    )
+    .await
+    .expect("append");
+    let not_found = |r: Result<(), Error>| {
+        matches!(
+            r,
+            Err(Error::NotFound {
+                what: "Conversation",
+                ..
+            })
+        )
+    };
+    assert!(not_found(
+        conversation::get(&store, &bob, cid).await.map(drop)
+    ));
+    assert!(not_found(
+        conversation::append(&store, &bob, cid, &[NewMessage::user(&text("hi"))])
+            .await
+            .map(drop)
+    ));
+    assert!(not_found(conversation::delete(&store, &bob, cid).await));
+    assert_eq!(
+        conversation::recent(&store, &bob, cid, 20)
+            .await
+            .expect("empty")
+            .len(),
+        0
+    );
+    assert_eq!(
+        conversation::page(&store, &bob, cid, 0, 20)
+            .await
+            .expect("empty")
+            .len(),
+        0
+    );
+    assert!(
+        conversation::list(&store, &bob, 50, None)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert_eq!(
+        conversation::acquire_lease(&store, &bob, cid, "bob-turn", Duration::from_secs(30))
+            .await
+            .ok(),
+        Some(Lease::NotFound)
+    );
+    assert_eq!(
+        conversation::recent(&store, &alice, cid, 20)
+            .await
+            .expect("hers")
+            .len(),
+        1,
+        "nothing of bob's got in"
+    );
+    store.close().await;
+}
+
+async fn deleting_a_conversation_deletes_its_messages(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let alice = user("alice");
+    let c = conversation::start(&store, &alice, &text("to delete"))
+        .await
+        .expect("start");
+    conversation::append(
+        &store,
+        &alice,
+        id(&c),
+        &[NewMessage::user(&text("to delete"))],
+    )
+    .await
+    .expect("append");
+    conversation::delete(&store, &alice, id(&c))
+        .await
+        .expect("delete");
+    assert!(matches!(
+        conversation::get(&store, &alice, id(&c)).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(
+        conversation::recent(&store, &alice, id(&c), 20)
+            .await
+            .expect("none")
+            .is_empty()
+    );
+    store.close().await;
+}
+
+async fn conversations_list_most_recently_active_first_in_pages(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let alice = user("alice");
+    let mut started = Vec::new();
+    for n in 0..5 {
+        started.push(
+            conversation::start(&store, &alice, &text(&format!("conversation {n}")))
+                .await
+                .expect("start"),
+        );
+    }
+    // Activity in the oldest moves it to the front.
+    conversation::append(
+        &store,
+        &alice,
+        id(&started[0]),
+        &[NewMessage::user(&text("again"))],
+    )
+    .await
+    .expect("append");
+    let first = conversation::list(&store, &alice, 3, None)
+        .await
+        .expect("page 1");
+    let second = conversation::list(&store, &alice, 3, first.last())
+        .await
+        .expect("page 2");
+    let order: Vec<i64> = first.iter().chain(&second).map(|c| c.id).collect();
+    let expected: Vec<i64> = [0, 4, 3, 2, 1].iter().map(|&n| started[n].id).collect();
+    assert_eq!(order, expected);
+    store.close().await;
+}
+
+async fn a_lease_serialises_turns_and_expires(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let alice = user("alice");
+    let c = conversation::start(&store, &alice, &text("busy"))
+        .await
+        .expect("start");
+    let cid = id(&c);
+    let lease = |owner: &'static str, ms: u64| {
+        let (store, alice) = (store.clone(), alice.clone());
+        async move {
+            conversation::acquire_lease(&store, &alice, cid, owner, Duration::from_millis(ms))
+                .await
+                .expect("lease")
+        }
+    };
+    assert_eq!(lease("turn-a", 30_000).await, Lease::Acquired);
+    assert_eq!(lease("turn-b", 30_000).await, Lease::Busy);
+    assert_eq!(
+        lease("turn-a", 30_000).await,
+        Lease::Acquired,
+        "the holder may renew"
+    );
+    conversation::release_lease(&store, cid, "turn-b")
+        .await
+        .expect("not the owner: no effect");
+    assert_eq!(lease("turn-b", 30_000).await, Lease::Busy);
+    conversation::release_lease(&store, cid, "turn-a")
+        .await
+        .expect("release");
+    assert_eq!(lease("turn-b", 1).await, Lease::Acquired);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(
+        lease("turn-c", 30_000).await,
+        Lease::Acquired,
+        "an expired lease is taken over"
+    );
+    store.close().await;
+}
+
+both_backends!(
+    a_turn_is_stored_and_replayed_in_order,
+    another_users_conversation_is_missing_everywhere,
+    deleting_a_conversation_deletes_its_messages,
+    conversations_list_most_recently_active_first_in_pages,
+    a_lease_serialises_turns_and_expires,
+);
