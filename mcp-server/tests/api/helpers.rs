@@ -1,10 +1,7 @@
 //! Start the real `todo-mcp` binary and talk to it with real clients.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rmcp::model::{CallToolRequestParams, CallToolResult, ProtocolVersion};
@@ -13,9 +10,9 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{ClientLifecycleMode, ClientServiceExt as _, ServiceExt as _};
 use serde_json::{Value, json};
-use todo_shared::testing::{Backend, TestDatabase};
-use tokio::io::{AsyncBufReadExt as _, BufReader};
-use tokio::process::{Child, Command};
+use todo_shared::testing::{Backend, ServiceProcess, TestDatabase};
+
+use tokio::process::Command;
 
 pub type Client = RunningService<RoleClient, ()>;
 
@@ -42,9 +39,7 @@ pub fn command(db_url: &str) -> Command {
 
 /// A running `todo-mcp http`.
 pub struct HttpServer {
-    pub child: Child,
-    pub addr: SocketAddr,
-    logs: Arc<Mutex<String>>,
+    pub process: ServiceProcess,
 }
 
 impl HttpServer {
@@ -72,55 +67,24 @@ impl HttpServer {
         for (k, v) in envs.iter().filter(|(_, v)| !v.is_empty()) {
             cmd.env(k, v);
         }
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("spawn todo-mcp");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let logs = Arc::new(Mutex::new(String::new()));
-        let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
-        let sink = logs.clone();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            let mut addr_tx = Some(addr_tx);
-            while let Ok(Some(line)) = lines.next_line().await {
-                if std::env::var_os("TEST_LOG").is_some() {
-                    eprintln!("[todo-mcp] {line}");
-                }
-                if let Some(rest) = line.split("listening on http://").nth(1)
-                    && let Some(addr) = rest
-                        .split('/')
-                        .next()
-                        .and_then(|a| a.parse::<SocketAddr>().ok())
-                    && let Some(tx) = addr_tx.take()
-                {
-                    let _ = tx.send(addr);
-                }
-                let mut logs = sink.lock().expect("logs lock");
-                logs.push_str(&line);
-                logs.push('\n');
-            }
-        });
-        match tokio::time::timeout(Duration::from_secs(20), addr_rx).await {
-            Ok(Ok(addr)) => Ok(Self { child, addr, logs }),
-            _ => {
-                let _ = child.kill().await;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                Err(logs.lock().expect("logs lock").clone())
-            }
-        }
+        let process = ServiceProcess::spawn(cmd, "todo-mcp").await?;
+        Ok(Self { process })
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}/mcp", self.addr)
+        format!("http://{}/mcp", self.process.addr)
     }
 
     pub fn base(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.process.addr)
     }
 
     pub fn logs(&self) -> String {
-        self.logs.lock().expect("logs lock").clone()
+        self.process.logs()
+    }
+
+    pub fn child(&mut self) -> &mut tokio::process::Child {
+        &mut self.process.child
     }
 
     /// An rmcp client of the current revision (2026-07-28, no handshake).

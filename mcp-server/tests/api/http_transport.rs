@@ -223,7 +223,10 @@ async fn raw_protocol_abuse_gets_4xx_or_a_jsonrpc_error_never_a_500() {
         0
     );
     store.close().await;
-    assert!(server.child.id().is_some(), "the server is still running");
+    assert!(
+        server.process.child.id().is_some(),
+        "the server is still running"
+    );
 }
 
 async fn stateless_requests_can_alternate_between_instances(backend: Backend) {
@@ -321,14 +324,14 @@ async fn sigterm_under_load_loses_and_invents_nothing(backend: Backend) {
         });
     }
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    let pid = server.child.id().expect("pid");
+    let pid = server.child().id().expect("pid");
     let killed = std::process::Command::new("kill")
         .arg("-TERM")
         .arg(pid.to_string())
         .status()
         .expect("kill");
     assert!(killed.success());
-    let status = tokio::time::timeout(std::time::Duration::from_secs(15), server.child.wait())
+    let status = tokio::time::timeout(std::time::Duration::from_secs(15), server.child().wait())
         .await
         .expect("exits in time")
         .expect("status");
