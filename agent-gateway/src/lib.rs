@@ -6,5 +6,8 @@
 //! Layout (so far):
 //! - [`llm`]: the OpenAI-compatible model client: lenient parsing, provider
 //!   fields kept, timeouts, retries with backoff.
+//! - [`mcp`]: the task server as an MCP client, with a short-lived token
+//!   minted per user.
 
 pub mod llm;
+pub mod mcp;
