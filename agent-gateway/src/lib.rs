@@ -8,6 +8,8 @@
 //!   fields kept, timeouts, retries with backoff.
 //! - [`mcp`]: the task server as an MCP client, with a short-lived token
 //!   minted per user.
+//! - [`history`]: stored messages to the model's history window.
 
+pub mod history;
 pub mod llm;
 pub mod mcp;
