@@ -10,6 +10,9 @@
 //!   minted per user.
 //! - [`history`]: stored messages to the model's history window.
 
+pub mod agent;
+pub mod config;
 pub mod history;
+pub mod http;
 pub mod llm;
 pub mod mcp;

@@ -1,98 +1,19 @@
 //! The model client against a scripted fake OpenAI-compatible server (the one
 //! thing the project fakes): retries, timeouts, errors, what is sent.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 use todo_gateway::llm::{ChatMessage, LlmClient, LlmConfig, LlmError, ToolDefinition};
 use todo_shared::Secret;
 
-/// One scripted answer.
-#[derive(Clone)]
-struct Reply {
-    status: u16,
-    body: Value,
-    retry_after: Option<&'static str>,
-    delay: Duration,
-}
+mod common;
 
-fn ok(body: Value) -> Reply {
-    Reply {
-        status: 200,
-        body,
-        retry_after: None,
-        delay: Duration::ZERO,
-    }
-}
+use common::{FakeModel, ok, status, text};
 
-fn status(status: u16) -> Reply {
-    Reply {
-        status,
-        body: json!({"error": {"message": format!("scripted {status}")}}),
-        retry_after: None,
-        delay: Duration::ZERO,
-    }
-}
-
-fn text(content: &str) -> Value {
-    json!({"choices": [{"message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-           "usage": {"prompt_tokens": 12, "completion_tokens": 3}})
-}
-
-#[derive(Clone, Default)]
-struct Script {
-    replies: Arc<Mutex<VecDeque<Reply>>>,
-    received: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
-}
-
-impl Script {
-    fn received(&self) -> Vec<(HeaderMap, Value)> {
-        self.received.lock().expect("lock").clone()
-    }
-}
-
-async fn answer(
-    State(script): State<Script>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    script.received.lock().expect("lock").push((headers, body));
-    let reply = script.replies.lock().expect("lock").pop_front();
-    let Some(reply) = reply else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "script exhausted").into_response();
-    };
-    tokio::time::sleep(reply.delay).await;
-    let mut response = (
-        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK),
-        axum::Json(reply.body),
-    )
-        .into_response();
-    if let Some(after) = reply.retry_after {
-        response
-            .headers_mut()
-            .insert("retry-after", after.parse().expect("header"));
-    }
-    response
-}
-
-async fn fake_model(replies: Vec<Reply>) -> (String, Script) {
-    let script = Script::default();
-    script.replies.lock().expect("lock").extend(replies);
-    let app = axum::Router::new()
-        .route("/v1/chat/completions", axum::routing::post(answer))
-        .with_state(script.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}/v1"), script)
+async fn fake_model(replies: Vec<common::Reply>) -> (String, FakeModel) {
+    let model = FakeModel::start(replies).await;
+    (model.url.clone(), model)
 }
 
 fn client(base_url: &str) -> LlmClient {

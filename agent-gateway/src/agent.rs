@@ -1,0 +1,252 @@
+//! One chat turn: the agent loop.
+//!
+//! Per turn: take the conversation's lease (turns of one conversation run one
+//! after the other, across gateway instances), load the recent history, store
+//! the user's message first, then model → tool calls (those of one step run
+//! concurrently) → results → model … until a final answer or the step limit.
+//! An assistant message that calls tools is stored in one transaction with
+//! all its results, so a failure half-way leaves no orphaned tool call, and
+//! the same message can simply be sent again.
+
+use std::time::Duration;
+
+use futures::future::join_all;
+use serde::Serialize;
+use serde_json::Value;
+use todo_shared::conversation::{self, ConversationId, Lease, MessageText, NewMessage};
+use todo_shared::{Store, UserId};
+
+use crate::history;
+use crate::llm::{ChatMessage, LlmClient, LlmError};
+use crate::mcp::{McpError, TaskServer, function_definitions};
+
+pub const SYSTEM_PROMPT: &str = "You are a helpful assistant that manages the user's task list with \
+the tools you are given. Confirm every action you take in one friendly sentence that names the task. \
+When a request is ambiguous (several tasks could match, or it is unclear what to do), ask the user \
+instead of guessing. To act on a task the user names by its title, call list_tasks first to find its \
+id; never invent or guess an id. When a tool reports an error, tell the user plainly what went wrong \
+(for example \"I couldn't find task 42\").";
+
+/// The message that ends a turn at the step limit.
+pub const STEP_LIMIT_MESSAGE: &str = "I had to stop before finishing: this request needed more steps than \
+I may take in one go. Please check your tasks and tell me what is still to be done.";
+
+/// How turns run.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    pub max_steps: u32,
+    pub history_messages: u32,
+    /// How long a turn waits for another turn on the same conversation.
+    pub lease_wait: Duration,
+    /// How long a turn may hold its conversation (renewed each step).
+    pub lease: Duration,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        Self {
+            max_steps: 8,
+            history_messages: 20,
+            lease_wait: Duration::from_secs(120),
+            lease: Duration::from_secs(180),
+        }
+    }
+}
+
+/// Why a turn failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TurnError {
+    #[error(transparent)]
+    Domain(#[from] todo_shared::Error),
+    #[error(transparent)]
+    Llm(#[from] LlmError),
+    #[error(transparent)]
+    Mcp(#[from] McpError),
+    #[error("another request on this conversation is still running")]
+    Busy,
+}
+
+/// One tool call of a turn, as the API reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ToolCallReport {
+    pub name: String,
+    pub arguments: Value,
+    pub result: Value,
+    pub is_error: bool,
+}
+
+/// What a turn produced.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TurnReport {
+    pub conversation_id: i64,
+    pub response: String,
+    pub tool_calls: Vec<ToolCallReport>,
+}
+
+/// Everything a turn needs. Cheap to clone.
+#[derive(Clone)]
+pub struct Agent {
+    pub store: Store,
+    pub llm: LlmClient,
+    pub tasks: TaskServer,
+    pub config: AgentConfig,
+}
+
+impl Agent {
+    /// Run one turn for `user`; `conversation` None starts a new one.
+    pub async fn turn(
+        &self,
+        user: &UserId,
+        conversation: Option<ConversationId>,
+        text: MessageText,
+    ) -> Result<TurnReport, TurnError> {
+        let id = match conversation {
+            Some(id) => {
+                conversation::get(&self.store, user, id).await?;
+                id
+            }
+            None => ConversationId::parse(conversation::start(&self.store, user, &text).await?.id)?,
+        };
+        let owner = lease_owner();
+        self.wait_for_lease(user, id, &owner).await?;
+        let result = self.turn_holding_lease(user, id, &owner, text).await;
+        if let Err(error) = conversation::release_lease(&self.store, id, &owner).await {
+            tracing::warn!(%error, conversation = id.get(), "cannot release a conversation lease; it will expire");
+        }
+        result
+    }
+
+    async fn wait_for_lease(
+        &self,
+        user: &UserId,
+        id: ConversationId,
+        owner: &str,
+    ) -> Result<(), TurnError> {
+        let deadline = tokio::time::Instant::now() + self.config.lease_wait;
+        let mut pause = Duration::from_millis(20);
+        loop {
+            match conversation::acquire_lease(&self.store, user, id, owner, self.config.lease)
+                .await?
+            {
+                Lease::Acquired => return Ok(()),
+                Lease::NotFound => {
+                    return Err(todo_shared::Error::NotFound {
+                        what: "Conversation",
+                        id: id.get(),
+                    }
+                    .into());
+                }
+                Lease::Busy if tokio::time::Instant::now() + pause > deadline => {
+                    return Err(TurnError::Busy);
+                }
+                Lease::Busy => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                }
+            }
+        }
+    }
+
+    async fn turn_holding_lease(
+        &self,
+        user: &UserId,
+        id: ConversationId,
+        owner: &str,
+        text: MessageText,
+    ) -> Result<TurnReport, TurnError> {
+        let recent =
+            conversation::recent(&self.store, user, id, self.config.history_messages).await?;
+        // The user's message is stored before anything can fail upstream.
+        conversation::append(&self.store, user, id, &[NewMessage::user(&text)]).await?;
+        let tools = function_definitions(&self.tasks.tools(user).await?);
+
+        let mut messages = vec![ChatMessage::system(SYSTEM_PROMPT)];
+        messages.extend(history::to_wire(&history::window(recent)));
+        messages.push(ChatMessage::user(text.as_str()));
+        let mut reports = Vec::new();
+
+        for step in 0..self.config.max_steps {
+            if step > 0 {
+                conversation::acquire_lease(&self.store, user, id, owner, self.config.lease)
+                    .await?;
+            }
+            let completion = self.llm.complete(&messages, &tools).await?;
+            let assistant = completion.message;
+            if assistant.tool_calls.is_empty() {
+                let response = assistant.content.clone().unwrap_or_default();
+                conversation::append(
+                    &self.store,
+                    user,
+                    id,
+                    &[NewMessage::assistant(Some(response.clone()), None)],
+                )
+                .await?;
+                return Ok(TurnReport {
+                    conversation_id: id.get(),
+                    response,
+                    tool_calls: reports,
+                });
+            }
+            let outcomes = join_all(assistant.tool_calls.iter().map(|call| {
+                self.tasks
+                    .call(user, &call.function.name, &call.function.arguments)
+            }))
+            .await;
+            let mut stored = vec![NewMessage::assistant(
+                assistant.content.clone(),
+                Some(serde_json::to_string(&assistant.tool_calls).unwrap_or_default()),
+            )];
+            let mut results = Vec::new();
+            for (call, outcome) in assistant.tool_calls.iter().zip(outcomes) {
+                // One failed call fails the step: nothing of it is stored.
+                let outcome = outcome?;
+                stored.push(NewMessage::tool(
+                    call.id.clone(),
+                    call.function.name.clone(),
+                    outcome.text.clone(),
+                    outcome.is_error,
+                ));
+                results.push(ChatMessage::tool_result(
+                    call.id.clone(),
+                    outcome.text.clone(),
+                ));
+                reports.push(ToolCallReport {
+                    name: call.function.name.clone(),
+                    arguments: serde_json::from_str(&call.function.arguments)
+                        .unwrap_or(Value::Null),
+                    result: outcome.structured.unwrap_or(Value::String(outcome.text)),
+                    is_error: outcome.is_error,
+                });
+            }
+            conversation::append(&self.store, user, id, &stored).await?;
+            messages.push(assistant);
+            messages.extend(results);
+        }
+        conversation::append(
+            &self.store,
+            user,
+            id,
+            &[NewMessage::assistant(
+                Some(STEP_LIMIT_MESSAGE.to_owned()),
+                None,
+            )],
+        )
+        .await?;
+        Ok(TurnReport {
+            conversation_id: id.get(),
+            response: STEP_LIMIT_MESSAGE.to_owned(),
+            tool_calls: reports,
+        })
+    }
+}
+
+/// A token naming this turn as the holder of a lease.
+fn lease_owner() -> String {
+    use rand::Rng as _;
+    let mut rng = rand::rng();
+    format!(
+        "turn-{:016x}{:016x}",
+        rng.random::<u64>(),
+        rng.random::<u64>()
+    )
+}

@@ -1,0 +1,193 @@
+//! Command line and environment of `todo-gateway`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use todo_shared::Secret;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "todo-gateway",
+    version,
+    about = "The chat gateway of todo-mcp: signed-in users talk to a model that manages their tasks \
+             through the todo-mcp server.",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the chat API.
+    Serve(Box<ServeArgs>),
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Print a development token for a user, signed with BETTER_AUTH_SECRET (HS256).
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB. Default: the SQLite file
+    /// todo-mcp/todo.db in your data directory (shared with todo-mcp).
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Most database connections to keep open.
+    #[arg(
+        long,
+        env = "DATABASE_MAX_CONNECTIONS",
+        global = true,
+        default_value_t = 16
+    )]
+    pub database_max_connections: u32,
+
+    /// Log filter, in tracing's EnvFilter syntax.
+    #[arg(
+        long,
+        env = "RUST_LOG",
+        global = true,
+        default_value = "info,rmcp=warn"
+    )]
+    pub log: String,
+
+    /// Log format on stderr.
+    #[arg(long, env = "LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// How user tokens are verified.
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    /// Base URL of Better Auth; its keys are then read from {BETTER_AUTH_URL}/api/auth/jwks
+    /// and it is the default issuer and audience.
+    #[arg(long, env = "BETTER_AUTH_URL")]
+    pub better_auth_url: Option<String>,
+
+    /// JWKS URL of the user tokens' keys (EdDSA, ES256, RS256), if not Better Auth's.
+    #[arg(long, env = "AUTH_JWKS_URL")]
+    pub auth_jwks_url: Option<String>,
+
+    /// Required `iss` of user tokens. Default: BETTER_AUTH_URL.
+    #[arg(long, env = "AUTH_ISSUER")]
+    pub auth_issuer: Option<String>,
+
+    /// Required `aud` of user tokens. Default: BETTER_AUTH_URL.
+    #[arg(long, env = "AUTH_AUDIENCE")]
+    pub auth_audience: Option<String>,
+
+    /// Shared secret (at least 32 bytes) of HS256 user tokens.
+    #[arg(long, env = "BETTER_AUTH_SECRET", hide_env_values = true)]
+    pub better_auth_secret: Option<Secret>,
+}
+
+impl AuthArgs {
+    pub fn jwks_url(&self) -> Option<String> {
+        self.auth_jwks_url.clone().or_else(|| {
+            self.better_auth_url
+                .as_ref()
+                .map(|base| format!("{}/api/auth/jwks", base.trim_end_matches('/')))
+        })
+    }
+
+    pub fn issuer(&self) -> Option<String> {
+        self.auth_issuer
+            .clone()
+            .or_else(|| self.better_auth_url.clone())
+    }
+
+    pub fn audience(&self) -> Option<String> {
+        self.auth_audience
+            .clone()
+            .or_else(|| self.better_auth_url.clone())
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "GATEWAY_BIND", default_value = "127.0.0.1:8000")]
+    pub bind: SocketAddr,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+
+    /// Base URL of the OpenAI-compatible API (OpenAI, Gemini, Ollama, vLLM, OpenRouter, LiteLLM).
+    #[arg(
+        long,
+        env = "LLM_BASE_URL",
+        default_value = "http://127.0.0.1:11434/v1"
+    )]
+    pub llm_base_url: String,
+
+    /// API key of the model provider.
+    #[arg(long, env = "LLM_API_KEY", hide_env_values = true)]
+    pub llm_api_key: Option<Secret>,
+
+    /// Model name.
+    #[arg(long, env = "LLM_MODEL", default_value = "llama3.1")]
+    pub llm_model: String,
+
+    /// Timeout of one model call, in seconds.
+    #[arg(long, env = "LLM_TIMEOUT_SECS", default_value_t = 60)]
+    pub llm_timeout_secs: u64,
+
+    /// Timeout of one tool call, in seconds.
+    #[arg(long, env = "TOOL_TIMEOUT_SECS", default_value_t = 30)]
+    pub tool_timeout_secs: u64,
+
+    /// Most model calls in one turn.
+    #[arg(long, env = "MAX_AGENT_STEPS", default_value_t = 8)]
+    pub max_agent_steps: u32,
+
+    /// How many of the last messages the model sees.
+    #[arg(long, env = "HISTORY_MESSAGES", default_value_t = 20)]
+    pub history_messages: u32,
+
+    /// The task server's MCP endpoint.
+    #[arg(long, env = "MCP_URL", default_value = "http://127.0.0.1:8001/mcp")]
+    pub mcp_url: String,
+
+    /// The task server's HS256 secret: the gateway signs short-lived tokens with it.
+    #[arg(long, env = "MCP_JWT_SECRET", hide_env_values = true)]
+    pub mcp_jwt_secret: Secret,
+
+    /// The task server's audience.
+    #[arg(long, env = "MCP_AUDIENCE", default_value = "todo-mcp")]
+    pub mcp_audience: String,
+}
+
+impl ServeArgs {
+    pub fn llm_timeout(&self) -> Duration {
+        Duration::from_secs(self.llm_timeout_secs.max(1))
+    }
+
+    pub fn tool_timeout(&self) -> Duration {
+        Duration::from_secs(self.tool_timeout_secs.max(1))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The user (the token's `sub`).
+    #[arg(long)]
+    pub user: String,
+
+    /// How long the token is valid: a number with s, m, h or d.
+    #[arg(long, default_value = "1h")]
+    pub ttl: String,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}

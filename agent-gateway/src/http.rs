@@ -1,0 +1,406 @@
+//! The HTTP API (axum): chat, conversations, probes. Every `/api/{user_id}`
+//! route needs a bearer token whose `sub` is `{user_id}`.
+//!
+//! Errors are `{"error": code, "message": text}`, mapped from the crates'
+//! errors in one place ([`ApiError`]).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use todo_shared::auth::{AuthError, TokenVerifier, bearer_token};
+use todo_shared::conversation::{self, ConversationId, Message, MessageText, Role};
+use todo_shared::task::format_timestamp;
+use todo_shared::{Store, UserId};
+use tokio::net::TcpListener;
+
+use crate::agent::{Agent, TurnError, TurnReport};
+use crate::llm::LlmError;
+
+/// Largest request body accepted (a 10,000-character message fits easily).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub agent: Agent,
+    pub verifier: TokenVerifier,
+    pub store: Store,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/{user_id}/chat", post(chat))
+        .route("/api/{user_id}/conversations", get(list_conversations))
+        .route(
+            "/api/{user_id}/conversations/{id}",
+            get(get_conversation).delete(delete_conversation),
+        )
+        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/ready", get(ready))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(Arc::new(state))
+}
+
+pub async fn run(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+// ---- errors ----------------------------------------------------------------
+
+/// Every failure of the API, mapped to a status and a body here only.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error(transparent)]
+    Turn(#[from] TurnError),
+    #[error(transparent)]
+    Domain(#[from] todo_shared::Error),
+    #[error("{0}")]
+    Unauthenticated(AuthError),
+    #[error("the token's user is not {0}")]
+    Forbidden(String),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        use todo_shared::Error as E;
+        let (status, code, message) = match &self {
+            Self::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m.clone()),
+            Self::Unprocessable(m) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", m.clone())
+            }
+            Self::Unsupported(m) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                m.clone(),
+            ),
+            Self::TooLarge(m) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                m.clone(),
+            ),
+            Self::Unauthenticated(e) => (StatusCode::UNAUTHORIZED, "unauthorized", e.to_string()),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", self.to_string()),
+            Self::Domain(e) | Self::Turn(TurnError::Domain(e)) => match e {
+                E::Invalid { message, .. } => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_input",
+                    message.clone(),
+                ),
+                E::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found", e.to_string()),
+                E::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone()),
+                E::Forbidden => (StatusCode::FORBIDDEN, "forbidden", e.to_string()),
+                E::Unauthenticated(a) => (StatusCode::UNAUTHORIZED, "unauthorized", a.to_string()),
+                E::Internal(error) => {
+                    tracing::error!(error = %error, source = ?error.source(), "internal error");
+                    (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal",
+                        "internal error".to_owned(),
+                    )
+                }
+            },
+            Self::Turn(TurnError::Llm(LlmError::Timeout(_))) => (
+                StatusCode::GATEWAY_TIMEOUT,
+                "llm_timeout",
+                "The model took too long to answer. Please try again.".to_owned(),
+            ),
+            Self::Turn(TurnError::Llm(e)) => {
+                tracing::warn!(error = %e, "model call failed");
+                (
+                    StatusCode::BAD_GATEWAY,
+                    "llm_unavailable",
+                    "The model is not available right now. Please try again.".to_owned(),
+                )
+            }
+            Self::Turn(TurnError::Mcp(e)) => {
+                tracing::warn!(error = %e, "task server call failed");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "tasks_unavailable",
+                    "The task service is not available right now. Please try again.".to_owned(),
+                )
+            }
+            Self::Turn(TurnError::Busy) => (StatusCode::CONFLICT, "busy", self.to_string()),
+        };
+        let mut response =
+            (status, Json(json!({"error": code, "message": message}))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+// ---- extractors ------------------------------------------------------------
+
+/// A JSON body whose rejections are [`ApiError`]s.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::Unsupported(
+                "send the body as JSON (Content-Type: application/json)".into(),
+            )),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(
+                ApiError::TooLarge(format!("the body must be at most {MAX_BODY_BYTES} bytes")),
+            ),
+            // Valid JSON of the wrong shape (a string for a number, a missing field).
+            Err(rejection) if rejection.status() == StatusCode::UNPROCESSABLE_ENTITY => {
+                Err(ApiError::Unprocessable(rejection.body_text()))
+            }
+            Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
+        }
+    }
+}
+
+/// The authenticated caller, who must be the `{user_id}` of the path.
+pub struct Caller(pub UserId);
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let client = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.to_string())
+            .unwrap_or_default();
+        let path = parts.uri.path().to_owned();
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let verified = match bearer_token(header) {
+            Ok(token) => state.verifier.verify(token).await,
+            Err(e) => Err(e),
+        };
+        let token = verified.map_err(|error| {
+            tracing::warn!(reason = error.reason(), detail = %error, %path, %client, "authentication failed");
+            ApiError::Unauthenticated(error)
+        })?;
+        let Path(params) = Path::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e: PathRejection| ApiError::BadRequest(e.body_text()))?;
+        let path_user = params
+            .iter()
+            .find(|(k, _)| k == "user_id")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default();
+        if path_user != token.user.as_str() {
+            tracing::warn!(reason = "user_mismatch", %path, %client, "access denied");
+            return Err(ApiError::Forbidden(path_user.chars().take(64).collect()));
+        }
+        Ok(Self(token.user))
+    }
+}
+
+fn conversation_id(raw: &str) -> Result<ConversationId, ApiError> {
+    let id = raw.parse::<i64>().map_err(|_| {
+        ApiError::BadRequest(format!(
+            "conversation id must be an integer, got {:?}",
+            raw.chars().take(32).collect::<String>()
+        ))
+    })?;
+    Ok(ConversationId::parse(id)?)
+}
+
+// ---- handlers --------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatRequest {
+    #[serde(default)]
+    pub conversation_id: Option<i64>,
+    pub message: String,
+}
+
+async fn chat(
+    State(state): State<Arc<AppState>>,
+    Caller(user): Caller,
+    ApiJson(request): ApiJson<ChatRequest>,
+) -> Result<Json<TurnReport>, ApiError> {
+    let text = MessageText::parse(&request.message)?;
+    let conversation = request
+        .conversation_id
+        .map(ConversationId::parse)
+        .transpose()?;
+    Ok(Json(state.agent.turn(&user, conversation, text).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    pub limit: Option<u32>,
+    /// Conversations: the id of the last conversation of the previous page.
+    /// Messages: the id of the last message of the previous page.
+    pub after: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct ConversationView {
+    id: i64,
+    title: String,
+    created_at: String,
+    updated_at: String,
+}
+
+async fn list_conversations(
+    State(state): State<Arc<AppState>>,
+    Caller(user): Caller,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let limit = page_limit(query.limit)?;
+    let after = match query.after {
+        Some(id) => Some(conversation::get(&state.store, &user, ConversationId::parse(id)?).await?),
+        None => None,
+    };
+    let page = conversation::list(&state.store, &user, limit, after.as_ref()).await?;
+    let next = (page.len() == limit as usize)
+        .then(|| page.last().map(|c| c.id))
+        .flatten();
+    let items: Vec<ConversationView> = page
+        .into_iter()
+        .map(|c| ConversationView {
+            id: c.id,
+            title: c.title,
+            created_at: format_timestamp(&c.created_at),
+            updated_at: format_timestamp(&c.updated_at),
+        })
+        .collect();
+    Ok(Json(json!({"conversations": items, "next_after": next})))
+}
+
+async fn get_conversation(
+    State(state): State<Arc<AppState>>,
+    Caller(user): Caller,
+    Path((_, id)): Path<(String, String)>,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let id = conversation_id(&id)?;
+    let limit = page_limit(query.limit)?;
+    let found = conversation::get(&state.store, &user, id).await?;
+    let messages =
+        conversation::page(&state.store, &user, id, query.after.unwrap_or(0), limit).await?;
+    let next = (messages.len() == limit as usize)
+        .then(|| messages.last().map(|m| m.id))
+        .flatten();
+    Ok(Json(json!({
+        "conversation_id": found.id,
+        "title": found.title,
+        "created_at": format_timestamp(&found.created_at),
+        "updated_at": format_timestamp(&found.updated_at),
+        "messages": message_views(&messages),
+        "next_after": next,
+    })))
+}
+
+async fn delete_conversation(
+    State(state): State<Arc<AppState>>,
+    Caller(user): Caller,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    conversation::delete(&state.store, &user, conversation_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => Json(json!({"status": "ready"})).into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "readiness: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "unavailable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    match limit.unwrap_or(50) {
+        n @ 1..=200 => Ok(n),
+        n => Err(ApiError::BadRequest(format!(
+            "limit must be between 1 and 200, got {n}"
+        ))),
+    }
+}
+
+/// Messages as the API shows them: user and assistant messages, with the
+/// assistant's tool calls joined to their results (tool messages fold in).
+fn message_views(messages: &[Message]) -> Vec<serde_json::Value> {
+    let mut views = Vec::new();
+    for message in messages {
+        match message.role {
+            Role::Tool => continue,
+            Role::User | Role::Assistant => {
+                let mut view = json!({
+                    "id": message.id,
+                    "role": message.role.as_str(),
+                    "content": message.content,
+                    "created_at": format_timestamp(&message.created_at),
+                });
+                if let Some(calls) = message.tool_calls.as_deref() {
+                    view["tool_calls"] = tool_call_views(calls, messages);
+                }
+                views.push(view);
+            }
+        }
+    }
+    views
+}
+
+fn tool_call_views(calls: &str, messages: &[Message]) -> serde_json::Value {
+    let calls: Vec<crate::llm::ToolCall> = serde_json::from_str(calls).unwrap_or_default();
+    calls
+        .iter()
+        .map(|call| {
+            let result = messages
+                .iter()
+                .find(|m| m.role == Role::Tool && m.tool_call_id.as_deref() == Some(call.id.as_str()));
+            json!({
+                "name": call.function.name,
+                "arguments": serde_json::from_str::<serde_json::Value>(&call.function.arguments).unwrap_or(serde_json::Value::Null),
+                "result": result.and_then(|m| m.content.as_deref()).map(|c| serde_json::from_str::<serde_json::Value>(c).unwrap_or_else(|_| json!(c))),
+                "is_error": result.and_then(|m| m.is_error).unwrap_or(false),
+            })
+        })
+        .collect()
+}
