@@ -155,6 +155,14 @@ pub struct ServeArgs {
     #[arg(long, env = "HISTORY_MESSAGES", default_value_t = 20)]
     pub history_messages: u32,
 
+    /// Chat requests per user per minute (a burst of as many is allowed).
+    #[arg(long, env = "RATE_LIMIT_PER_MINUTE", default_value_t = 10)]
+    pub rate_limit_per_minute: u32,
+
+    /// Other API requests (conversation reads and deletes) per user per minute.
+    #[arg(long, env = "READ_RATE_LIMIT_PER_MINUTE", default_value_t = 120)]
+    pub read_rate_limit_per_minute: u32,
+
     /// The task server's MCP endpoint.
     #[arg(long, env = "MCP_URL", default_value = "http://127.0.0.1:8001/mcp")]
     pub mcp_url: String,

@@ -8,21 +8,28 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use governor::middleware::StateInformationMiddleware;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::time::Duration;
 use todo_shared::auth::{AuthError, TokenVerifier, bearer_token};
 use todo_shared::conversation::{self, ConversationId, Message, MessageText, Role};
 use todo_shared::task::format_timestamp;
 use todo_shared::{Store, UserId};
 use tokio::net::TcpListener;
+use tower_governor::GovernorError;
+use tower_governor::GovernorLayer;
+use tower_governor::governor::GovernorConfigBuilder;
+use tower_governor::key_extractor::KeyExtractor;
 
 use crate::agent::{Agent, TurnError, TurnReport};
 use crate::llm::LlmError;
@@ -37,18 +44,122 @@ pub struct AppState {
     pub store: Store,
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// Requests a user may make per minute.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimits {
+    /// `POST …/chat` (each runs the model).
+    pub chat_per_minute: u32,
+    /// Every other `/api` request.
+    pub reads_per_minute: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            chat_per_minute: 10,
+            reads_per_minute: 120,
+        }
+    }
+}
+
+pub fn router(state: AppState, limits: RateLimits) -> Router {
+    let state = Arc::new(state);
+    let chat_routes = Router::new()
         .route("/api/{user_id}/chat", post(chat))
+        .route_layer(rate_limit(limits.chat_per_minute));
+    let read_routes = Router::new()
         .route("/api/{user_id}/conversations", get(list_conversations))
         .route(
             "/api/{user_id}/conversations/{id}",
             get(get_conversation).delete(delete_conversation),
         )
+        .route_layer(rate_limit(limits.reads_per_minute));
+    // Authentication wraps the limiters: they count per authenticated user.
+    let api = chat_routes
+        .merge(read_routes)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authenticate,
+        ));
+    Router::new()
+        .merge(api)
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/ready", get(ready))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(Arc::new(state))
+        .with_state(state)
+}
+
+/// The limiter key: the user the request was authenticated as.
+#[derive(Debug, Clone, Copy)]
+struct UserKey;
+
+impl KeyExtractor for UserKey {
+    type Key = UserId;
+
+    fn extract<T>(&self, req: &axum::http::Request<T>) -> Result<Self::Key, GovernorError> {
+        req.extensions()
+            .get::<Caller>()
+            .map(|caller| caller.0.clone())
+            .ok_or(GovernorError::UnableToExtractKey)
+    }
+}
+
+/// `per_minute` requests per user per minute, in a burst of as many; the
+/// limiter forgets idle users every minute.
+fn rate_limit(
+    per_minute: u32,
+) -> GovernorLayer<UserKey, StateInformationMiddleware, axum::body::Body> {
+    let per_minute = per_minute.max(1);
+    let config = GovernorConfigBuilder::default()
+        .period(Duration::from_millis(60_000 / u64::from(per_minute)))
+        .burst_size(per_minute)
+        .key_extractor(UserKey)
+        .use_headers()
+        .finish();
+    // period > 0 and burst > 0 by construction; the fallback only satisfies the type.
+    let config = Arc::new(config.unwrap_or_else(|| {
+        GovernorConfigBuilder::default()
+            .key_extractor(UserKey)
+            .use_headers()
+            .finish()
+            .unwrap_or_else(|| unreachable!("the default governor configuration is valid"))
+    }));
+    let limiter = config.limiter().clone();
+    tokio::spawn(async move {
+        let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every_minute.tick().await;
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    });
+    GovernorLayer::new(config).error_handler(rate_limited)
+}
+
+fn rate_limited(error: GovernorError) -> Response {
+    match error {
+        GovernorError::TooManyRequests { wait_time, headers } => {
+            let mut response = (
+                StatusCode::TOO_MANY_REQUESTS,
+                Json(json!({
+                    "error": "rate_limited",
+                    "message": format!("Too many requests. Try again in {wait_time} s."),
+                })),
+            )
+                .into_response();
+            if let Some(headers) = headers {
+                response.headers_mut().extend(headers);
+            }
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait_time.max(1)));
+            response
+        }
+        GovernorError::UnableToExtractKey | GovernorError::Other { .. } => {
+            ApiError::Domain(todo_shared::Error::internal("rate limiter without a user"))
+                .into_response()
+        }
+    }
 }
 
 pub async fn run(
@@ -186,48 +297,67 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// The authenticated caller, who must be the `{user_id}` of the path.
+/// The authenticated caller, who is the `{user_id}` of the path (checked by
+/// [`authenticate`], which puts it in the request's extensions).
+#[derive(Debug, Clone)]
 pub struct Caller(pub UserId);
 
-impl FromRequestParts<Arc<AppState>> for Caller {
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Self, Self::Rejection> {
-        let client = parts
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.to_string())
-            .unwrap_or_default();
-        let path = parts.uri.path().to_owned();
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let verified = match bearer_token(header) {
-            Ok(token) => state.verifier.verify(token).await,
-            Err(e) => Err(e),
-        };
-        let token = verified.map_err(|error| {
-            tracing::warn!(reason = error.reason(), detail = %error, %path, %client, "authentication failed");
-            ApiError::Unauthenticated(error)
-        })?;
-        let Path(params) = Path::<Vec<(String, String)>>::from_request_parts(parts, state)
-            .await
-            .map_err(|e: PathRejection| ApiError::BadRequest(e.body_text()))?;
-        let path_user = params
-            .iter()
-            .find(|(k, _)| k == "user_id")
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default();
-        if path_user != token.user.as_str() {
-            tracing::warn!(reason = "user_mismatch", %path, %client, "access denied");
-            return Err(ApiError::Forbidden(path_user.chars().take(64).collect()));
-        }
-        Ok(Self(token.user))
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| ApiError::Unauthenticated(AuthError::Missing))
     }
+}
+
+/// Verify the bearer token and that its `sub` is the path's `{user_id}`;
+/// log every refusal (reason, path, client; never the token).
+async fn authenticate(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<Vec<(String, String)>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.to_string())
+        .unwrap_or_default();
+    let path = request.uri().path().to_owned();
+    let header = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let verified = match bearer_token(header) {
+        Ok(token) => state.verifier.verify(token).await,
+        Err(e) => Err(e),
+    };
+    let user = match verified {
+        Ok(token) => token.user,
+        Err(error) => {
+            tracing::warn!(reason = error.reason(), detail = %error, %path, %client, "authentication failed");
+            return ApiError::Unauthenticated(error).into_response();
+        }
+    };
+    let path_user = params
+        .iter()
+        .find(|(k, _)| k == "user_id")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    if path_user != user.as_str() {
+        tracing::warn!(reason = "user_mismatch", %path, %client, "access denied");
+        return ApiError::Forbidden(path_user.chars().take(64).collect()).into_response();
+    }
+    request.extensions_mut().insert(Caller(user.clone()));
+    let response = next.run(request).await;
+    if response.status() == StatusCode::TOO_MANY_REQUESTS {
+        tracing::warn!(user = %user, %path, %client, "rate limit exceeded");
+    }
+    response
 }
 
 fn conversation_id(raw: &str) -> Result<ConversationId, ApiError> {

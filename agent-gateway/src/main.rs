@@ -5,7 +5,7 @@ use anyhow::{Context as _, bail};
 use clap::Parser as _;
 use todo_gateway::agent::{Agent, AgentConfig};
 use todo_gateway::config::{Cli, Command, CommonArgs, LogFormat, ServeArgs, TokenArgs};
-use todo_gateway::http::{self, AppState};
+use todo_gateway::http::{self, AppState, RateLimits};
 use todo_gateway::llm::{LlmClient, LlmConfig};
 use todo_gateway::mcp::{McpConfig, TaskServer};
 use todo_shared::auth::{TokenVerifier, VerifierConfig, mint_hs256};
@@ -86,11 +86,17 @@ async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<()> {
             ..AgentConfig::default()
         },
     };
-    let router = http::router(AppState {
-        agent,
-        verifier,
-        store: store.clone(),
-    });
+    let router = http::router(
+        AppState {
+            agent,
+            verifier,
+            store: store.clone(),
+        },
+        RateLimits {
+            chat_per_minute: args.rate_limit_per_minute,
+            reads_per_minute: args.read_rate_limit_per_minute,
+        },
+    );
     let listener = TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;

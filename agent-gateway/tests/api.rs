@@ -433,3 +433,42 @@ async fn a_slow_model_is_a_504() {
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
     assert_eq!(body["error"], "llm_timeout");
 }
+
+#[tokio::test]
+async fn the_eleventh_chat_in_a_minute_is_rate_limited_for_that_user_only() {
+    let stack = Stack::start(Backend::Sqlite, &[]).await;
+    stack
+        .model
+        .script((0..11).map(|n| ok(text(&format!("answer {n}")))).collect());
+    for n in 0..10 {
+        let (status, body) = stack
+            .chat("frank", json!({"message": format!("message {n}")}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "request {n}: {body}");
+    }
+    let limited = stack
+        .http
+        .post(stack.url("/api/frank/chat"))
+        .bearer_auth(token("frank"))
+        .json(&json!({"message": "one too many"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = limited
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=6).contains(&retry_after), "{retry_after}");
+    assert!(limited.headers().contains_key("x-ratelimit-after"));
+    let body: Value = limited.json().await.expect("json");
+    assert_eq!(body["error"], "rate_limited");
+    // Reads have their own budget, and other users are not affected.
+    let (status, _) = stack.get("frank", "/api/frank/conversations").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = stack.chat("grace", json!({"message": "hello"})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(stack.gateway.logs().contains("rate limit exceeded"));
+}
