@@ -472,3 +472,267 @@ async fn the_eleventh_chat_in_a_minute_is_rate_limited_for_that_user_only() {
     assert_eq!(status, StatusCode::OK);
     assert!(stack.gateway.logs().contains("rate limit exceeded"));
 }
+
+/// The commands of the original system, each checked against the task
+/// server's database.
+#[tokio::test]
+async fn the_original_commands_change_the_real_task_list() {
+    let stack = Stack::start(Backend::Sqlite, &[]).await;
+    let say = |message: &'static str| {
+        let stack = &stack;
+        async move {
+            let (status, body) = stack.chat("henry", json!({"message": message})).await;
+            assert_eq!(status, StatusCode::OK, "{message}: {body}");
+            body
+        }
+    };
+    stack.model.script(vec![
+        ok(tool_calls(&[(
+            "1",
+            "add_task",
+            json!({"title": "Buy groceries"}),
+        )])),
+        ok(text("Added “Buy groceries”.")),
+        ok(tool_calls(&[(
+            "2",
+            "add_task",
+            json!({"title": "Team meeting"}),
+        )])),
+        ok(text("Added “Team meeting”.")),
+        ok(tool_calls(&[(
+            "3",
+            "add_task",
+            json!({"title": "Pay bills"}),
+        )])),
+        ok(text("Added “Pay bills”.")),
+    ]);
+    say("Add a task to buy groceries").await;
+    say("Add the team meeting").await;
+    say("I need to remember to pay bills").await;
+    assert_eq!(stack.tasks("henry").await.len(), 3);
+
+    stack.model.script(vec![
+        ok(tool_calls(&[("4", "list_tasks", json!({}))])),
+        ok(text("You have three tasks.")),
+    ]);
+    let all = say("Show me all my tasks").await;
+    assert_eq!(
+        all["tool_calls"][0]["result"]["tasks"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
+    let ids: Vec<i64> = all["tool_calls"][0]["result"]["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .filter_map(|t| t["id"].as_i64())
+        .collect();
+    let (pay, meeting, groceries) = (ids[0], ids[1], ids[2]);
+
+    stack.model.script(vec![
+        ok(tool_calls(&[(
+            "5",
+            "complete_task",
+            json!({"task_id": groceries}),
+        )])),
+        ok(text("Marked it complete.")),
+        ok(tool_calls(&[(
+            "6",
+            "list_tasks",
+            json!({"status": "pending"}),
+        )])),
+        ok(text("Two are pending.")),
+        // "Delete the meeting task": list first, then delete by the id found.
+        ok(tool_calls(&[("7", "list_tasks", json!({}))])),
+        ok(tool_calls(&[(
+            "8",
+            "delete_task",
+            json!({"task_id": meeting}),
+        )])),
+        ok(text("Deleted “Team meeting”.")),
+        ok(tool_calls(&[(
+            "9",
+            "update_task",
+            json!({"task_id": pay, "title": "Call mom tonight"}),
+        )])),
+        ok(text("Renamed it.")),
+        ok(tool_calls(&[(
+            "10",
+            "list_tasks",
+            json!({"status": "completed"}),
+        )])),
+        ok(text("You completed one task.")),
+    ]);
+    say("Mark task 3 as complete").await;
+    let pending = say("What's pending?").await;
+    assert_eq!(
+        pending["tool_calls"][0]["result"]["tasks"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    let deleted = say("Delete the meeting task").await;
+    let names: Vec<&str> = deleted["tool_calls"]
+        .as_array()
+        .expect("calls")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names, ["list_tasks", "delete_task"]);
+    say("Change task 1 to 'Call mom tonight'").await;
+    let completed = say("What have I completed?").await;
+    assert_eq!(
+        completed["tool_calls"][0]["result"]["tasks"][0]["title"],
+        "Buy groceries"
+    );
+
+    let mut tasks = stack.tasks("henry").await;
+    tasks.sort();
+    assert_eq!(
+        tasks,
+        [
+            ("Buy groceries".to_owned(), true),
+            ("Call mom tonight".to_owned(), false)
+        ]
+    );
+    for request in stack.model.requests() {
+        for message in request["messages"].as_array().expect("messages") {
+            for call in message["tool_calls"].as_array().into_iter().flatten() {
+                let arguments = call["function"]["arguments"].as_str().unwrap_or_default();
+                assert!(
+                    !arguments.contains("henry") && !arguments.contains("user"),
+                    "{arguments}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_tool_calls_in_one_step_and_a_tool_error_relayed() {
+    let stack = Stack::start(Backend::Sqlite, &[]).await;
+    stack.model.script(vec![
+        ok(tool_calls(&[
+            ("a", "add_task", json!({"title": "First"})),
+            ("b", "complete_task", json!({"task_id": 4242})),
+        ])),
+        ok(text("Added “First”, but I couldn't find task 4242.")),
+    ]);
+    let (status, body) = stack
+        .chat("ivy", json!({"message": "Add First and complete 4242"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let calls = body["tool_calls"].as_array().expect("calls");
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0]["is_error"], false);
+    assert_eq!(
+        (calls[1]["is_error"].as_bool(), calls[1]["result"].as_str()),
+        (Some(true), Some("Task 4242 not found"))
+    );
+    let second = &stack.model.requests()[1]["messages"];
+    let tools: Vec<&str> = second
+        .as_array()
+        .expect("m")
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .filter_map(|m| m["content"].as_str())
+        .collect();
+    assert_eq!(tools.len(), 2);
+    assert_eq!(
+        tools[1], "Task 4242 not found",
+        "the error reaches the model as it was"
+    );
+}
+
+#[tokio::test]
+async fn a_model_500_then_success_is_one_good_turn() {
+    let stack = Stack::start(Backend::Sqlite, &[]).await;
+    stack
+        .model
+        .script(vec![status(500), ok(text("Here I am."))]);
+    let (status_code, body) = stack.chat("jack", json!({"message": "hello?"})).await;
+    assert_eq!(status_code, StatusCode::OK, "{body}");
+    assert_eq!(body["response"], "Here I am.");
+    assert_eq!(stack.model.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn gemini_thought_signatures_survive_storage_and_go_back_unchanged() {
+    let stack = Stack::start(Backend::Sqlite, &[]).await;
+    let call = json!({"choices": [{"message": {"role": "assistant", "content": null, "tool_calls": [{
+        "id": "function-call-1", "type": "function",
+        "function": {"name": "list_tasks", "arguments": "{}"},
+        "extra_content": {"google": {"thought_signature": "opaque-signature=="}}
+    }]}, "finish_reason": "tool_calls"}]});
+    stack.model.script(vec![
+        ok(call),
+        ok(text("Nothing yet.")),
+        ok(text("Still nothing.")),
+    ]);
+    let (_, body) = stack
+        .chat("kate", json!({"message": "Show my tasks"}))
+        .await;
+    let id = body["conversation_id"].as_i64().expect("id");
+    let (status, _) = stack
+        .chat(
+            "kate",
+            json!({"conversation_id": id, "message": "And now?"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let replayed = &stack.model.requests()[2]["messages"];
+    let assistant = replayed
+        .as_array()
+        .expect("m")
+        .iter()
+        .find(|m| m["tool_calls"].is_array())
+        .expect("tool-call message");
+    assert_eq!(
+        assistant["tool_calls"][0]["extra_content"],
+        json!({"google": {"thought_signature": "opaque-signature=="}})
+    );
+}
+
+#[tokio::test]
+async fn concurrent_turns_on_one_conversation_are_serialised() {
+    let stack = Stack::start(Backend::Sqlite, &[]).await;
+    stack.model.script(vec![ok(text("first"))]);
+    let (_, body) = stack.chat("liam", json!({"message": "start"})).await;
+    let id = body["conversation_id"].as_i64().expect("id");
+    // Two slow answers: if the turns interleaved, a history would miss a message.
+    let mut slow_a = ok(text("answer A"));
+    slow_a.delay = Duration::from_millis(300);
+    let mut slow_b = ok(text("answer B"));
+    slow_b.delay = Duration::from_millis(300);
+    stack.model.script(vec![slow_a, slow_b]);
+    let (a, b) = tokio::join!(
+        stack.chat("liam", json!({"conversation_id": id, "message": "A"})),
+        stack.chat("liam", json!({"conversation_id": id, "message": "B"})),
+    );
+    assert_eq!((a.0, b.0), (StatusCode::OK, StatusCode::OK));
+    let (_, conversation) = stack
+        .get("liam", &format!("/api/liam/conversations/{id}"))
+        .await;
+    let contents: Vec<&str> = conversation["messages"]
+        .as_array()
+        .expect("m")
+        .iter()
+        .filter_map(|m| m["content"].as_str())
+        .collect();
+    assert_eq!(contents.len(), 6);
+    // Each user message is directly followed by its own answer.
+    assert!(
+        contents[2..].chunks(2).all(
+            |pair| matches!(pair, [q, r] if (q == &"A" || q == &"B") && r.starts_with("answer"))
+        ),
+        "{contents:?}"
+    );
+    // The second turn's model saw the whole first turn.
+    let second = &stack.model.requests()[2]["messages"];
+    assert_eq!(
+        second.as_array().map(Vec::len),
+        Some(1 + 5),
+        "system + start, first, A|B, answer, B|A"
+    );
+}
