@@ -51,8 +51,13 @@ impl Stack {
             .env("LLM_MODEL", "fake-model")
             .env("LLM_TIMEOUT_SECS", "2")
             .args(["serve", "--bind", "127.0.0.1:0"]);
+        // An empty value removes the variable.
         for (k, v) in extra {
-            gateway.env(k, v);
+            if v.is_empty() {
+                gateway.env_remove(k);
+            } else {
+                gateway.env(k, v);
+            }
         }
         let gateway = ServiceProcess::spawn(gateway, "todo-gateway")
             .await
@@ -735,4 +740,125 @@ async fn concurrent_turns_on_one_conversation_are_serialised() {
         Some(1 + 5),
         "system + start, first, A|B, answer, B|A"
     );
+}
+
+/// Better Auth's setup: EdDSA tokens, keys at {BETTER_AUTH_URL}/api/auth/jwks,
+/// `iss` and `aud` = BETTER_AUTH_URL; no HS256 secret.
+#[tokio::test]
+async fn better_auth_tokens_are_verified_strictly() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    use todo_shared::testing::fixture;
+
+    // The identity provider: serves the test keys.
+    let jwks: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("jwks.json")).expect("jwks"))
+            .expect("json");
+    let app = axum::Router::new().route(
+        "/api/auth/jwks",
+        axum::routing::get(move || std::future::ready(axum::Json(jwks.clone()))),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let auth_url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let stack = Stack::start(
+        Backend::Sqlite,
+        &[("BETTER_AUTH_URL", &auth_url), ("BETTER_AUTH_SECRET", "")],
+    )
+    .await;
+    let ed = EncodingKey::from_ed_pem(&std::fs::read(fixture("ed25519.pem")).expect("pem"))
+        .expect("key");
+    let sign = |alg: Algorithm, key: &EncodingKey, kid: &str, claims: Value| {
+        let mut header = Header::new(alg);
+        header.kid = Some(kid.into());
+        jsonwebtoken::encode(&header, &claims, key).expect("sign")
+    };
+    let now = chrono::Utc::now().timestamp();
+    let claims = |sub: &str, iss: &str, aud: &str, exp: i64| json!({"sub": sub, "iss": iss, "aud": aud, "exp": exp, "iat": now});
+    let get = |token: String| {
+        let request = stack
+            .http
+            .get(stack.url("/api/nina/conversations"))
+            .bearer_auth(token);
+        async move { request.send().await.expect("get").status() }
+    };
+
+    let good = sign(
+        Algorithm::EdDSA,
+        &ed,
+        "ed-1",
+        claims("nina", &auth_url, &auth_url, now + 900),
+    );
+    assert_eq!(get(good.clone()).await, StatusCode::OK);
+    let expired = sign(
+        Algorithm::EdDSA,
+        &ed,
+        "ed-1",
+        claims("nina", &auth_url, &auth_url, now - 600),
+    );
+    let wrong_issuer = sign(
+        Algorithm::EdDSA,
+        &ed,
+        "ed-1",
+        claims("nina", "http://evil.example", &auth_url, now + 900),
+    );
+    let wrong_audience = sign(
+        Algorithm::EdDSA,
+        &ed,
+        "ed-1",
+        claims("nina", &auth_url, "another-app", now + 900),
+    );
+    let alg_none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims("nina", &auth_url, &auth_url, now + 900).to_string())
+    );
+    let public_pem = std::fs::read(fixture("rsa_public.pem")).expect("pem");
+    let hs_with_public_key = sign(
+        Algorithm::HS256,
+        &EncodingKey::from_secret(&public_pem),
+        "rsa-1",
+        claims("nina", &auth_url, &auth_url, now + 900),
+    );
+    let tampered = {
+        let mut parts: Vec<String> = good.split('.').map(String::from).collect();
+        parts[1] =
+            URL_SAFE_NO_PAD.encode(claims("admin", &auth_url, &auth_url, now + 900).to_string());
+        parts.join(".")
+    };
+    for (case, token) in [
+        ("expired", expired),
+        ("wrong issuer", wrong_issuer),
+        ("wrong audience", wrong_audience),
+        ("alg none", alg_none),
+        ("HS256 with the public key", hs_with_public_key),
+        ("tampered", tampered),
+        ("malformed", "abc.def".to_owned()),
+    ] {
+        assert_eq!(get(token).await, StatusCode::UNAUTHORIZED, "{case}");
+    }
+    // A valid token for someone else: 403.
+    let other = sign(
+        Algorithm::EdDSA,
+        &ed,
+        "ed-1",
+        claims("oscar", &auth_url, &auth_url, now + 900),
+    );
+    assert_eq!(get(other).await, StatusCode::FORBIDDEN);
+    let logs = stack.gateway.logs();
+    for reason in [
+        "expired",
+        "wrong_issuer",
+        "wrong_audience",
+        "unsupported_algorithm",
+        "invalid_signature",
+        "user_mismatch",
+    ] {
+        assert!(logs.contains(reason), "no {reason} in the logs");
+    }
+    assert!(!logs.contains(&good), "tokens never reach the logs");
 }

@@ -28,6 +28,13 @@ macro_rules! both_backends {
     )*};
 }
 
+/// A file of `shared/tests/fixtures` (test-only signing keys and their JWKS).
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
 /// The two backends every test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

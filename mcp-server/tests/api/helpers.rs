@@ -1,6 +1,5 @@
 //! Start the real `todo-mcp` binary and talk to it with real clients.
 
-use std::path::PathBuf;
 use std::process::Stdio;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -19,11 +18,7 @@ pub type Client = RunningService<RoleClient, ()>;
 pub const SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 pub const BIN: &str = env!("CARGO_BIN_EXE_todo-mcp");
 
-pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+pub use todo_shared::testing::fixture;
 
 /// A command for the real binary with a clean environment: nothing of the
 /// developer's shell (DATABASE_URL, a .env file) leaks in.
