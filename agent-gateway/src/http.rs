@@ -470,18 +470,26 @@ async fn delete_conversation(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Ready when the database and the task server both answer.
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
-    match state.store.ping().await {
-        Ok(()) => Json(json!({"status": "ready"})).into_response(),
-        Err(error) => {
-            tracing::warn!(%error, "readiness: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable"})),
-            )
-                .into_response()
-        }
+    let (database, tasks) = tokio::join!(state.store.ping(), state.agent.tasks.ping());
+    if let Err(error) = &database {
+        tracing::warn!(%error, "readiness: database unreachable");
     }
+    if let Err(error) = &tasks {
+        tracing::warn!(%error, "readiness: task server unreachable");
+    }
+    let body = json!({
+        "status": if database.is_ok() && tasks.is_ok() { "ready" } else { "unavailable" },
+        "database": if database.is_ok() { "ok" } else { "unavailable" },
+        "tasks": if tasks.is_ok() { "ok" } else { "unavailable" },
+    });
+    let status = if database.is_ok() && tasks.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
 }
 
 fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {

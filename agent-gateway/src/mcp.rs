@@ -187,6 +187,24 @@ impl TaskServer {
         Err(McpError::Unavailable(last_error.unwrap_or_default()))
     }
 
+    /// Is the task server answering? A live `tools/list` on behalf of the
+    /// gateway's own readiness identity (no cache).
+    pub async fn ping(&self) -> Result<(), McpError> {
+        let probe =
+            UserId::parse("todo-gateway-readiness").map_err(|e| McpError::Token(e.to_string()))?;
+        let client = self.client(&probe).await?;
+        let listed =
+            tokio::time::timeout(self.inner.config.tool_timeout, client.list_tools(None)).await;
+        match listed {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(error)) => {
+                self.forget(&probe).await;
+                Err(McpError::Unavailable(error.to_string()))
+            }
+            Err(_) => Err(McpError::Unavailable("no answer to tools/list".into())),
+        }
+    }
+
     async fn forget(&self, user: &UserId) {
         self.inner.clients.lock().await.remove(user);
     }

@@ -418,6 +418,13 @@ async fn the_step_limit_ends_the_turn_with_a_message() {
 #[tokio::test]
 async fn a_task_server_that_is_down_is_a_503() {
     let mut stack = Stack::start(Backend::Sqlite, &[("TOOL_TIMEOUT_SECS", "2")]).await;
+    let ready = stack
+        .http
+        .get(stack.url("/ready"))
+        .send()
+        .await
+        .expect("ready");
+    assert_eq!(ready.status(), StatusCode::OK);
     stack.mcp.child.kill().await.expect("kill");
     let _ = stack.mcp.child.wait().await;
     stack.model.script(vec![ok(text("unused"))]);
@@ -426,6 +433,18 @@ async fn a_task_server_that_is_down_is_a_503() {
         .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["error"], "tasks_unavailable");
+    let ready = stack
+        .http
+        .get(stack.url("/ready"))
+        .send()
+        .await
+        .expect("ready");
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let ready: Value = ready.json().await.expect("json");
+    assert_eq!(
+        (ready["database"].as_str(), ready["tasks"].as_str()),
+        (Some("ok"), Some("unavailable"))
+    );
 }
 
 #[tokio::test]
