@@ -81,6 +81,16 @@ pub struct TurnReport {
     pub conversation_id: i64,
     pub response: String,
     pub tool_calls: Vec<ToolCallReport>,
+    /// Where the turn's time went (sent as a `Server-Timing` header).
+    #[serde(skip)]
+    pub timings: Timings,
+}
+
+/// Time spent waiting for the model and for the task server in one turn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timings {
+    pub llm: Duration,
+    pub mcp: Duration,
 }
 
 /// Everything a turn needs. Cheap to clone.
@@ -158,19 +168,27 @@ impl Agent {
             conversation::recent(&self.store, user, id, self.config.history_messages).await?;
         // The user's message is stored before anything can fail upstream.
         conversation::append(&self.store, user, id, &[NewMessage::user(&text)]).await?;
+        let listed = std::time::Instant::now();
         let tools = function_definitions(&self.tasks.tools(user).await?);
+        let tools_time = listed.elapsed();
 
         let mut messages = vec![ChatMessage::system(SYSTEM_PROMPT)];
         messages.extend(history::to_wire(&history::window(recent)));
         messages.push(ChatMessage::user(text.as_str()));
         let mut reports = Vec::new();
+        let mut timings = Timings {
+            llm: Duration::ZERO,
+            mcp: tools_time,
+        };
 
         for step in 0..self.config.max_steps {
             if step > 0 {
                 conversation::acquire_lease(&self.store, user, id, owner, self.config.lease)
                     .await?;
             }
+            let asked = std::time::Instant::now();
             let completion = self.llm.complete(&messages, &tools).await?;
+            timings.llm += asked.elapsed();
             let assistant = completion.message;
             if assistant.tool_calls.is_empty() {
                 let response = assistant.content.clone().unwrap_or_default();
@@ -185,13 +203,16 @@ impl Agent {
                     conversation_id: id.get(),
                     response,
                     tool_calls: reports,
+                    timings,
                 });
             }
+            let called = std::time::Instant::now();
             let outcomes = join_all(assistant.tool_calls.iter().map(|call| {
                 self.tasks
                     .call(user, &call.function.name, &call.function.arguments)
             }))
             .await;
+            timings.mcp += called.elapsed();
             let mut stored = vec![NewMessage::assistant(
                 assistant.content.clone(),
                 Some(serde_json::to_string(&assistant.tool_calls).unwrap_or_default()),
@@ -236,6 +257,7 @@ impl Agent {
             conversation_id: id.get(),
             response: STEP_LIMIT_MESSAGE.to_owned(),
             tool_calls: reports,
+            timings,
         })
     }
 }

@@ -31,7 +31,7 @@ use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::key_extractor::KeyExtractor;
 
-use crate::agent::{Agent, TurnError, TurnReport};
+use crate::agent::{Agent, TurnError};
 use crate::llm::LlmError;
 
 /// Largest request body accepted (a 10,000-character message fits easily).
@@ -111,7 +111,7 @@ fn rate_limit(
 ) -> GovernorLayer<UserKey, StateInformationMiddleware, axum::body::Body> {
     let per_minute = per_minute.max(1);
     let config = GovernorConfigBuilder::default()
-        .period(Duration::from_millis(60_000 / u64::from(per_minute)))
+        .period(Duration::from_nanos(60_000_000_000 / u64::from(per_minute)))
         .burst_size(per_minute)
         .key_extractor(UserKey)
         .use_headers()
@@ -139,6 +139,7 @@ fn rate_limit(
 fn rate_limited(error: GovernorError) -> Response {
     match error {
         GovernorError::TooManyRequests { wait_time, headers } => {
+            let wait_time = wait_time.max(1);
             let mut response = (
                 StatusCode::TOO_MANY_REQUESTS,
                 Json(json!({
@@ -152,7 +153,7 @@ fn rate_limited(error: GovernorError) -> Response {
             }
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(wait_time.max(1)));
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait_time));
             response
         }
         GovernorError::UnableToExtractKey | GovernorError::Other { .. } => {
@@ -384,13 +385,24 @@ async fn chat(
     State(state): State<Arc<AppState>>,
     Caller(user): Caller,
     ApiJson(request): ApiJson<ChatRequest>,
-) -> Result<Json<TurnReport>, ApiError> {
+) -> Result<Response, ApiError> {
     let text = MessageText::parse(&request.message)?;
     let conversation = request
         .conversation_id
         .map(ConversationId::parse)
         .transpose()?;
-    Ok(Json(state.agent.turn(&user, conversation, text).await?))
+    let report = state.agent.turn(&user, conversation, text).await?;
+    // Where the time went, for operators and the benchmark (W3C Server-Timing).
+    let timing = format!(
+        "llm;dur={:.3}, mcp;dur={:.3}",
+        report.timings.llm.as_secs_f64() * 1000.0,
+        report.timings.mcp.as_secs_f64() * 1000.0
+    );
+    let mut response = Json(report).into_response();
+    if let Ok(value) = HeaderValue::from_str(&timing) {
+        response.headers_mut().insert("server-timing", value);
+    }
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize)]

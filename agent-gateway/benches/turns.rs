@@ -1,0 +1,316 @@
+//! Load benchmark of the real `todo-gateway` (a bench program, not a test).
+//!
+//! `cargo bench -p todo-gateway --bench turns -- [--seconds N] [--backends sqlite,postgres]
+//!  [--concurrency 1,8,32]`
+//!
+//! One chat turn = the model asks for two tool calls (add_task and
+//! list_tasks, run concurrently over MCP by the real `todo-mcp`), then
+//! answers. The model is an instant in-process fake. For each turn the
+//! gateway reports, in its `Server-Timing` header, the time spent waiting for
+//! the model and for the task server; the gateway's own overhead is the
+//! turn's latency minus those. One thread of load generator, one keep-alive
+//! connection and one user per worker.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use todo_shared::auth::mint_hs256;
+use todo_shared::testing::{Backend, ServiceProcess, TestDatabase, workspace_binary};
+use todo_shared::{Secret, UserId};
+
+const AUTH_SECRET: &str = "bench-auth-secret-at-least-32-bytes-long";
+const MCP_SECRET: &str = "bench-mcp-secret-at-least-32-bytes-long!";
+
+type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// The instant model: two tool calls after a user message, then a text.
+async fn fake_model() -> BenchResult<String> {
+    async fn answer(body: axum::body::Bytes) -> axum::Json<Value> {
+        let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let last_role = request["messages"]
+            .as_array()
+            .and_then(|m| m.last())
+            .map(|m| m["role"].clone())
+            .unwrap_or(Value::Null);
+        axum::Json(if last_role == "user" {
+            json!({"choices": [{"message": {"role": "assistant", "content": null, "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "add_task", "arguments": "{\"title\":\"bench task\"}"}},
+                {"id": "c2", "type": "function", "function": {"name": "list_tasks", "arguments": "{\"limit\":5}"}}
+            ]}, "finish_reason": "tool_calls"}]})
+        } else {
+            json!({"choices": [{"message": {"role": "assistant", "content": "Added it."}, "finish_reason": "stop"}]})
+        })
+    }
+    let app = axum::Router::new().route("/v1/chat/completions", axum::routing::post(answer));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(format!("http://{addr}/v1"))
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+struct Conn {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    user: String,
+    authorization: String,
+}
+
+impl Conn {
+    async fn open(addr: SocketAddr, user: &str) -> BenchResult<Self> {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(connection);
+        let token = mint_hs256(
+            &Secret::new(AUTH_SECRET),
+            &UserId::parse(user)?,
+            None,
+            None,
+            Duration::from_secs(3600),
+        )?;
+        Ok(Self {
+            sender,
+            user: user.to_owned(),
+            authorization: format!("Bearer {token}"),
+        })
+    }
+
+    /// One turn; returns (model ms, task server ms) from Server-Timing.
+    async fn turn(&mut self) -> BenchResult<(f64, f64)> {
+        let body = serde_json::to_vec(&json!({"message": "Add a bench task"}))?;
+        let request = hyper::Request::post(format!("/api/{}/chat", self.user))
+            .header("host", "127.0.0.1")
+            .header("content-type", "application/json")
+            .header("authorization", &self.authorization)
+            .body(Full::new(Bytes::from(body)))?;
+        self.sender.ready().await?;
+        let response = self.sender.send_request(request).await?;
+        let status = response.status();
+        let timing = response
+            .headers()
+            .get("server-timing")
+            .and_then(|v| v.to_str().ok())
+            .map(parse_timing)
+            .unwrap_or((0.0, 0.0));
+        let bytes = response.into_body().collect().await?.to_bytes();
+        if status != 200 {
+            return Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes)).into());
+        }
+        Ok(timing)
+    }
+}
+
+fn parse_timing(header: &str) -> (f64, f64) {
+    let mut llm = 0.0;
+    let mut mcp = 0.0;
+    for part in header.split(',') {
+        let mut fields = part.trim().split(';');
+        let name = fields.next().unwrap_or_default();
+        let dur = fields
+            .find_map(|f| f.trim().strip_prefix("dur="))
+            .and_then(|d| d.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        match name {
+            "llm" => llm = dur,
+            "mcp" => mcp = dur,
+            _ => {}
+        }
+    }
+    (llm, mcp)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+struct Run {
+    turns: usize,
+    errors: u64,
+    seconds: f64,
+    total: Vec<f64>,
+    overhead: Vec<f64>,
+    max_rss: f64,
+}
+
+async fn load(
+    gateway: &ServiceProcess,
+    concurrency: usize,
+    seconds: u64,
+    round: usize,
+) -> BenchResult<Run> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut workers = tokio::task::JoinSet::new();
+    for w in 0..concurrency {
+        let mut conn = Conn::open(gateway.addr, &format!("bench-{round}-{w}")).await?;
+        let (stop, errors) = (stop.clone(), errors.clone());
+        workers.spawn(async move {
+            let mut samples = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                match conn.turn().await {
+                    Ok((llm, mcp)) => {
+                        let total = started.elapsed().as_secs_f64() * 1000.0;
+                        samples.push((total, (total - llm - mcp).max(0.0)));
+                    }
+                    Err(error) => {
+                        if errors.fetch_add(1, Ordering::Relaxed) < 3 {
+                            eprintln!("turn failed: {error}");
+                        }
+                    }
+                }
+            }
+            samples
+        });
+    }
+    let started = Instant::now();
+    let pid = gateway.child.id().unwrap_or(0);
+    let mut max_rss: f64 = 0.0;
+    while started.elapsed() < Duration::from_secs(seconds) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        max_rss = max_rss.max(rss_mb(pid));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut total = Vec::new();
+    let mut overhead = Vec::new();
+    while let Some(samples) = workers.join_next().await {
+        for (t, o) in samples? {
+            total.push(t);
+            overhead.push(o);
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    total.sort_by(f64::total_cmp);
+    overhead.sort_by(f64::total_cmp);
+    Ok(Run {
+        turns: total.len(),
+        errors: errors.load(Ordering::Relaxed),
+        seconds,
+        total,
+        overhead,
+        max_rss,
+    })
+}
+
+async fn bench() -> BenchResult<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let seconds: u64 = value("--seconds").and_then(|s| s.parse().ok()).unwrap_or(5);
+    let concurrency: Vec<usize> = value("--concurrency")
+        .map(|c| c.split(',').filter_map(|n| n.parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 8, 32]);
+    let backends: Vec<Backend> = value("--backends")
+        .unwrap_or_else(|| "sqlite,postgres".into())
+        .split(',')
+        .filter_map(|b| match b {
+            "sqlite" => Some(Backend::Sqlite),
+            "postgres" => Some(Backend::Postgres),
+            _ => None,
+        })
+        .collect();
+
+    let model = fake_model().await?;
+    println!(
+        "| run | turns/s | turn p50 ms | turn p99 ms | overhead p50 ms | overhead p99 ms | errors | gateway RSS MB |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let mut notes = Vec::new();
+    for backend in backends {
+        let name = if backend == Backend::Sqlite {
+            "sqlite"
+        } else {
+            "postgres"
+        };
+        let db = TestDatabase::new(backend).await;
+        let mut mcp = tokio::process::Command::new(workspace_binary("todo-mcp"));
+        mcp.env_clear()
+            .env("DATABASE_URL", db.url())
+            .env("MCP_JWT_SECRET", MCP_SECRET)
+            .env("RUST_LOG", "warn,todo_mcp=info")
+            .args(["http", "--bind", "127.0.0.1:0"]);
+        let mcp = ServiceProcess::spawn(mcp, "todo-mcp").await?;
+        let mut gateway = tokio::process::Command::new(env!("CARGO_BIN_EXE_todo-gateway"));
+        gateway
+            .env_clear()
+            .env("DATABASE_URL", db.url())
+            .env("BETTER_AUTH_SECRET", AUTH_SECRET)
+            .env("MCP_JWT_SECRET", MCP_SECRET)
+            .env("MCP_URL", format!("http://{}/mcp", mcp.addr))
+            .env("LLM_BASE_URL", &model)
+            .env("RATE_LIMIT_PER_MINUTE", "100000000")
+            .env("RUST_LOG", "warn,todo_gateway=info")
+            .args(["serve", "--bind", "127.0.0.1:0"]);
+        let gateway = ServiceProcess::spawn(gateway, "todo-gateway").await?;
+        // Warm up (connections, tool list cache), then the idle footprint.
+        let mut warm = Conn::open(gateway.addr, "warmup").await?;
+        for _ in 0..50 {
+            warm.turn().await?;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let idle = rss_mb(gateway.child.id().unwrap_or(0));
+        for (round, c) in concurrency.iter().enumerate() {
+            let run = load(&gateway, *c, seconds, round).await?;
+            println!(
+                "| {name} c={c} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.1} |",
+                run.turns as f64 / run.seconds,
+                percentile(&run.total, 0.5),
+                percentile(&run.total, 0.99),
+                percentile(&run.overhead, 0.5),
+                percentile(&run.overhead, 0.99),
+                run.errors,
+                run.max_rss
+            );
+        }
+        notes.push(format!("{name}: gateway idle RSS {idle:.1} MB"));
+    }
+    println!();
+    for note in notes {
+        println!("- {note}");
+    }
+    Ok(())
+}
+
+fn main() {
+    // One thread for the load generator and the fake model.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("runtime: {error}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(error) = runtime.block_on(bench()) {
+        eprintln!("bench failed: {error}");
+        std::process::exit(1);
+    }
+}
