@@ -110,17 +110,23 @@ impl Agent {
         conversation: Option<ConversationId>,
         text: MessageText,
     ) -> Result<TurnReport, TurnError> {
+        let owner = lease_owner();
         let id = match conversation {
             Some(id) => {
-                conversation::get(&self.store, user, id).await?;
+                self.wait_for_lease(user, id, &owner).await?;
                 id
             }
-            None => ConversationId::parse(conversation::start(&self.store, user, &text).await?.id)?,
+            None => ConversationId::parse(
+                conversation::start_leased(&self.store, user, &text, &owner, self.config.lease)
+                    .await?
+                    .id,
+            )?,
         };
-        let owner = lease_owner();
-        self.wait_for_lease(user, id, &owner).await?;
         let result = self.turn_holding_lease(user, id, &owner, text).await;
-        if let Err(error) = conversation::release_lease(&self.store, id, &owner).await {
+        // A finished turn gave the lease back with its last messages.
+        if result.is_err()
+            && let Err(error) = conversation::release_lease(&self.store, id, &owner).await
+        {
             tracing::warn!(%error, conversation = id.get(), "cannot release a conversation lease; it will expire");
         }
         result
@@ -192,11 +198,12 @@ impl Agent {
             let assistant = completion.message;
             if assistant.tool_calls.is_empty() {
                 let response = assistant.content.clone().unwrap_or_default();
-                conversation::append(
+                conversation::append_and_release(
                     &self.store,
                     user,
                     id,
                     &[NewMessage::assistant(Some(response.clone()), None)],
+                    Some(owner),
                 )
                 .await?;
                 return Ok(TurnReport {
@@ -243,7 +250,7 @@ impl Agent {
             messages.push(assistant);
             messages.extend(results);
         }
-        conversation::append(
+        conversation::append_and_release(
             &self.store,
             user,
             id,
@@ -251,6 +258,7 @@ impl Agent {
                 Some(STEP_LIMIT_MESSAGE.to_owned()),
                 None,
             )],
+            Some(owner),
         )
         .await?;
         Ok(TurnReport {

@@ -228,7 +228,22 @@ pub enum Lease {
 /// Start a conversation with its first message as the title.
 pub async fn start(store: &Store, user: &UserId, first: &MessageText) -> Result<Conversation> {
     Ok(store
-        .insert_conversation(user, &first.title(), now())
+        .insert_conversation(user, &first.title(), now(), None)
+        .await?)
+}
+
+/// Start a conversation whose lease `owner` already holds (one write
+/// instead of two for a turn that starts a conversation).
+pub async fn start_leased(
+    store: &Store,
+    user: &UserId,
+    first: &MessageText,
+    owner: &str,
+    lease: std::time::Duration,
+) -> Result<Conversation> {
+    let until = lease_until(lease);
+    Ok(store
+        .insert_conversation(user, &first.title(), now(), Some((owner, until)))
         .await?)
 }
 
@@ -267,8 +282,19 @@ pub async fn append(
     id: ConversationId,
     messages: &[NewMessage],
 ) -> Result<Vec<Message>> {
+    append_and_release(store, user, id, messages, None).await
+}
+
+/// [`append`], giving back `owner`'s lease in the same transaction.
+pub async fn append_and_release(
+    store: &Store,
+    user: &UserId,
+    id: ConversationId,
+    messages: &[NewMessage],
+    owner: Option<&str>,
+) -> Result<Vec<Message>> {
     store
-        .append_messages(user, id.get(), messages, now())
+        .append_messages(user, id.get(), messages, now(), owner)
         .await?
         .ok_or(not_found(id))?
         .into_iter()
@@ -314,10 +340,16 @@ pub async fn acquire_lease(
     lease: std::time::Duration,
 ) -> Result<Lease> {
     let now_ms = Utc::now().timestamp_millis();
-    let until = now_ms.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
     Ok(store
-        .acquire_lease(user, id.get(), owner, now_ms, until)
+        .acquire_lease(user, id.get(), owner, now_ms, lease_until(lease))
         .await?)
+}
+
+/// Unix ms at which a lease taken now for `lease` ends.
+fn lease_until(lease: std::time::Duration) -> i64 {
+    Utc::now()
+        .timestamp_millis()
+        .saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Give the lease back (only if `owner` still holds it).

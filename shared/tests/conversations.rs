@@ -264,7 +264,61 @@ async fn a_lease_serialises_turns_and_expires(backend: Backend) {
     store.close().await;
 }
 
+async fn a_turn_can_start_with_the_lease_and_give_it_back_with_its_answer(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let alice = user("alice");
+    let c = conversation::start_leased(
+        &store,
+        &alice,
+        &text("hello"),
+        "turn-a",
+        Duration::from_secs(30),
+    )
+    .await
+    .expect("start");
+    let cid = id(&c);
+    let other = conversation::acquire_lease(&store, &alice, cid, "turn-b", Duration::from_secs(30))
+        .await
+        .expect("lease");
+    assert_eq!(other, Lease::Busy, "the starting turn holds it");
+    conversation::append_and_release(
+        &store,
+        &alice,
+        cid,
+        &[NewMessage::user(&text("hello"))],
+        Some("turn-b"),
+    )
+    .await
+    .expect("append");
+    let still = conversation::acquire_lease(&store, &alice, cid, "turn-b", Duration::from_secs(30))
+        .await
+        .expect("lease");
+    assert_eq!(still, Lease::Busy, "only the holder gives it back");
+    conversation::append_and_release(
+        &store,
+        &alice,
+        cid,
+        &[NewMessage::assistant(Some("hi".into()), None)],
+        Some("turn-a"),
+    )
+    .await
+    .expect("append");
+    let free = conversation::acquire_lease(&store, &alice, cid, "turn-b", Duration::from_secs(30))
+        .await
+        .expect("lease");
+    assert_eq!(free, Lease::Acquired);
+    assert_eq!(
+        conversation::recent(&store, &alice, cid, 10)
+            .await
+            .expect("history")
+            .len(),
+        2
+    );
+    store.close().await;
+}
+
 both_backends!(
+    a_turn_can_start_with_the_lease_and_give_it_back_with_its_answer,
     a_turn_is_stored_and_replayed_in_order,
     another_users_conversation_is_missing_everywhere,
     deleting_a_conversation_deletes_its_messages,

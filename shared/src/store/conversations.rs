@@ -20,20 +20,26 @@ macro_rules! message_columns {
 }
 
 impl Store {
+    /// A new conversation, with its lease already taken by `lease` (owner,
+    /// expiry in Unix ms) when given.
     pub async fn insert_conversation(
         &self,
         user: &UserId,
         title: &str,
         now: DateTime<Utc>,
+        lease: Option<(&str, i64)>,
     ) -> Result<Conversation, sqlx::Error> {
         let sql = concat!(
-            "insert into conversations (user_id, title, created_at, updated_at) values ($1, $2, $3, $3) returning ",
+            "insert into conversations (user_id, title, created_at, updated_at, lease_owner, lease_until) \
+             values ($1, $2, $3, $3, $4, $5) returning ",
             conversation_columns!()
         );
         on_pool!(self.writer(), |pool| sqlx::query_as::<_, Conversation>(sql)
             .bind(user.as_str())
             .bind(title)
             .bind(now)
+            .bind(lease.map(|(owner, _)| owner))
+            .bind(lease.map(|(_, until)| until))
             .fetch_one(pool)
             .await)
     }
@@ -108,16 +114,22 @@ impl Store {
         Ok(done == 1)
     }
 
-    /// Append messages and touch the conversation, in one transaction. None
-    /// when the user has no such conversation (then nothing is written).
+    /// Append messages and touch the conversation, in one transaction, also
+    /// giving back the lease of `release` (an owner) when given. None when
+    /// the user has no such conversation (then nothing is written).
     pub(crate) async fn append_messages(
         &self,
         user: &UserId,
         conversation_id: i64,
         messages: &[NewMessage],
         now: DateTime<Utc>,
+        release: Option<&str>,
     ) -> Result<Option<Vec<MessageRow>>, sqlx::Error> {
-        let touch = "update conversations set updated_at = $3 where id = $1 and user_id = $2";
+        // SET reads the old row, so both CASEs test the old owner.
+        let touch = "update conversations set updated_at = $3, \
+                     lease_owner = case when lease_owner = $4 then null else lease_owner end, \
+                     lease_until = case when lease_owner = $4 then null else lease_until end \
+                     where id = $1 and user_id = $2";
         let insert = concat!(
             "insert into messages (conversation_id, role, content, tool_calls, tool_call_id, tool_name, is_error, created_at) \
              values ($1, $2, $3, $4, $5, $6, $7, $8) returning ",
@@ -131,6 +143,7 @@ impl Store {
                 .bind(conversation_id)
                 .bind(user.as_str())
                 .bind(now)
+                .bind(release)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
