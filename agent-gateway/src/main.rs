@@ -1,5 +1,4 @@
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::Parser as _;
@@ -9,8 +8,9 @@ use todo_gateway::http::{self, AppState, RateLimits};
 use todo_gateway::llm::{LlmClient, LlmConfig};
 use todo_gateway::mcp::{McpConfig, TaskServer};
 use todo_shared::auth::{TokenVerifier, VerifierConfig, mint_hs256};
-use todo_shared::store::{default_sqlite_url, redact_url};
-use todo_shared::{Store, StoreOptions, UserId};
+use todo_shared::process;
+use todo_shared::store::redact_url;
+use todo_shared::{Store, UserId};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -116,7 +116,7 @@ fn print_token(args: &TokenArgs) -> anyhow::Result<()> {
         );
     };
     let user = UserId::parse(&args.user).context("invalid --user")?;
-    let ttl = parse_ttl(&args.ttl).map_err(anyhow::Error::msg)?;
+    let ttl = process::parse_ttl(&args.ttl).map_err(anyhow::Error::msg)?;
     let token = mint_hs256(
         secret,
         &user,
@@ -128,73 +128,20 @@ fn print_token(args: &TokenArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `90s`, `15m`, `1h`, `7d` (at most 30 days).
-fn parse_ttl(raw: &str) -> Result<Duration, String> {
-    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
-    let (number, unit) = raw.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("{raw:?} is not a duration like 15m or 1h"))?;
-    let seconds = match unit {
-        "s" | "" => number,
-        "m" => number.saturating_mul(60),
-        "h" => number.saturating_mul(3600),
-        "d" => number.saturating_mul(86_400),
-        _ => return Err(format!("{raw:?}: the unit must be s, m, h or d")),
-    };
-    if seconds == 0 || seconds > 30 * 86_400 {
-        return Err(format!(
-            "{raw:?}: a token must live between 1 second and 30 days"
-        ));
-    }
-    Ok(Duration::from_secs(seconds))
-}
-
 async fn open_store(common: &CommonArgs) -> anyhow::Result<Store> {
-    let url = common
-        .database_url
-        .clone()
-        .unwrap_or_else(default_sqlite_url);
-    let mut options = StoreOptions::new(url);
-    options.max_connections = common.database_max_connections;
-    let store = Store::open(&options)
+    let url = common.database_url.clone();
+    let shown = redact_url(url.as_deref().unwrap_or("the default SQLite file"));
+    process::open_store(url, common.database_max_connections)
         .await
-        .with_context(|| format!("cannot open {}", redact_url(&options.url)))?;
-    store.migrate().await?;
-    Ok(store)
+        .with_context(|| format!("cannot open {shown}"))
 }
 
 fn init_tracing(common: &CommonArgs) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_new(&common.log).unwrap_or_else(|_| EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi);
-    match common.log_format {
-        LogFormat::Pretty => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
+    process::init_tracing(&common.log, common.log_format == LogFormat::Json, ansi);
 }
 
 async fn cancel_on_signal(token: CancellationToken) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        } else {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-    tracing::info!("shutdown signal received");
+    process::shutdown_signal().await;
     token.cancel();
 }

@@ -154,48 +154,6 @@ pub struct MintArgs {
     pub tokens: TokenArgs,
 
     /// How long the token is valid: a number with s, m, h or d (e.g. 90s, 15m, 1h, 7d).
-    #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+    #[arg(long, default_value = "1h", value_parser = todo_shared::process::parse_ttl)]
     pub ttl: Duration,
-}
-
-/// `90s`, `15m`, `1h`, `7d` (at most 30 days).
-pub fn parse_ttl(raw: &str) -> Result<Duration, String> {
-    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
-    let (number, unit) = raw.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("{raw:?} is not a duration like 15m or 1h"))?;
-    let seconds = match unit {
-        "s" | "" => number,
-        "m" => number.saturating_mul(60),
-        "h" => number.saturating_mul(3600),
-        "d" => number.saturating_mul(86_400),
-        _ => return Err(format!("{raw:?}: the unit must be s, m, h or d")),
-    };
-    if seconds == 0 || seconds > 30 * 86_400 {
-        return Err(format!(
-            "{raw:?}: a token must live between 1 second and 30 days"
-        ));
-    }
-    Ok(Duration::from_secs(seconds))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ttl_accepts_the_usual_units() {
-        assert_eq!(parse_ttl("90s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_ttl("15m"), Ok(Duration::from_secs(900)));
-        assert_eq!(parse_ttl("1h"), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse_ttl("7d"), Ok(Duration::from_secs(604_800)));
-    }
-
-    #[test]
-    fn ttl_rejects_zero_huge_and_garbage() {
-        for raw in ["0s", "31d", "h", "1y", "-1h", "", "1.5h"] {
-            assert!(parse_ttl(raw).is_err(), "{raw:?} was accepted");
-        }
-    }
 }

@@ -5,8 +5,9 @@ use clap::Parser as _;
 use todo_mcp::config::{Cli, Command, CommonArgs, HttpArgs, LogFormat, MintArgs};
 use todo_mcp::http::{self, AuthMode, HttpOptions};
 use todo_shared::auth::{TokenVerifier, VerifierConfig, mint_hs256};
-use todo_shared::store::{default_sqlite_url, redact_url};
-use todo_shared::{Store, StoreOptions, UserId};
+use todo_shared::process;
+use todo_shared::store::redact_url;
+use todo_shared::{Store, UserId};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -120,17 +121,11 @@ fn print_token(args: &MintArgs, user: &UserId) -> anyhow::Result<()> {
 }
 
 async fn open_store(common: &CommonArgs) -> anyhow::Result<Store> {
-    let url = common
-        .database_url
-        .clone()
-        .unwrap_or_else(default_sqlite_url);
-    let mut options = StoreOptions::new(url);
-    options.max_connections = common.database_max_connections;
-    let store = Store::open(&options)
+    let url = common.database_url.clone();
+    let shown = redact_url(url.as_deref().unwrap_or("the default SQLite file"));
+    process::open_store(url, common.database_max_connections)
         .await
-        .with_context(|| format!("cannot open {}", redact_url(&options.url)))?;
-    store.migrate().await?;
-    Ok(store)
+        .with_context(|| format!("cannot open {shown}"))
 }
 
 fn http_options(args: &HttpArgs, user: &UserId) -> anyhow::Result<HttpOptions> {
@@ -222,42 +217,13 @@ fn url_host(url: &str) -> Option<String> {
 }
 
 fn init_tracing(common: &CommonArgs, stdio: bool) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_new(&common.log).unwrap_or_else(|_| EnvFilter::new("info"));
     // stdout belongs to the MCP protocol in stdio mode: logs go to stderr,
     // always, and without colours when it is not a terminal.
     let ansi = !stdio && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi);
-    match common.log_format {
-        LogFormat::Pretty => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
+    process::init_tracing(&common.log, common.log_format == LogFormat::Json, ansi);
 }
 
 async fn cancel_on_signal(token: CancellationToken) {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
-    tracing::info!("shutdown signal received");
+    process::shutdown_signal().await;
     token.cancel();
 }

@@ -11,11 +11,13 @@
 //! - [`user`]: the caller's identity.
 //! - [`error`]: the one error enum that each binary maps to its protocol.
 //! - [`secret`]: a string that never reaches a log.
+//! - [`process`]: logging, shutdown signal, store opening shared by the binaries.
 //! - [`testing`] (feature `testing`): throw-away databases for tests.
 
 pub mod auth;
 pub mod conversation;
 pub mod error;
+pub mod process;
 pub mod secret;
 pub mod store;
 pub mod task;
