@@ -289,6 +289,30 @@ async fn two_processes_worth_of_pools_share_one_sqlite_file_without_locking_erro
     b.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_starting_together_on_a_new_sqlite_file_both_migrate() {
+    // The task server and the gateway, started at once on one fresh file.
+    for _ in 0..5 {
+        let db = TestDatabase::sqlite();
+        let open = || async {
+            let store = Store::open(&StoreOptions::new(db.url()))
+                .await
+                .expect("open");
+            store.migrate().await.expect("migrate despite the race");
+            store
+        };
+        let stores: Vec<Store> = futures_join(open(), open(), open()).await;
+        for store in stores {
+            store.close().await;
+        }
+    }
+}
+
+async fn futures_join<F: std::future::Future<Output = Store>>(a: F, b: F, c: F) -> Vec<Store> {
+    let (a, b, c) = tokio::join!(a, b, c);
+    vec![a, b, c]
+}
+
 #[tokio::test]
 async fn an_unknown_scheme_is_refused() {
     let error = Store::open(&StoreOptions::new("mysql://root@localhost/x"))

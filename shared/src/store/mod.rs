@@ -120,20 +120,13 @@ impl Store {
                     source,
                 })?;
             }
-            let writer = SqlitePoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(options.acquire_timeout)
-                .connect_with(connect.clone())
-                .await?;
+            let writer = sqlite_pool(&connect, 1, options).await?;
             // An in-memory database exists once per connection: share the one.
             let reader = if is_in_memory(url) {
                 writer.clone()
             } else {
-                SqlitePoolOptions::new()
-                    .max_connections(options.max_connections.saturating_sub(1).max(1))
-                    .acquire_timeout(options.acquire_timeout)
-                    .connect_with(connect)
-                    .await?
+                let size = options.max_connections.saturating_sub(1).max(1);
+                sqlite_pool(&connect, size, options).await?
             };
             Ok(Self {
                 backend: Backend::Sqlite { reader, writer },
@@ -157,7 +150,23 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), OpenError> {
         match &self.backend {
             Backend::Sqlite { writer, .. } => {
-                sqlx::migrate!("../migrations/sqlite").run(writer).await?
+                // sqlx takes no lock on SQLite: two processes starting together
+                // (the task server and the gateway on one file) can both try
+                // to apply a migration, and the second one's transaction fails
+                // and rolls back. Running again then finds it applied.
+                let migrator = sqlx::migrate!("../migrations/sqlite");
+                let mut attempt: u64 = 0;
+                loop {
+                    attempt += 1;
+                    match migrator.run(writer).await {
+                        Ok(()) => break,
+                        Err(error) if attempt < 5 => {
+                            tracing::debug!(%error, attempt, "migration raced another process; retrying");
+                            tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                        }
+                        Err(error) => return Err(error.into()),
+                    }
+                }
             }
             Backend::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
         }
@@ -204,6 +213,36 @@ impl Store {
             Backend::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// A SQLite pool, retried while the file is busy: a new file's first
+/// connections switch it to WAL, which needs the file to themselves, and two
+/// processes starting together on a fresh file meet there.
+async fn sqlite_pool(
+    connect: &SqliteConnectOptions,
+    size: u32,
+    options: &StoreOptions,
+) -> Result<SqlitePool, sqlx::Error> {
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(size)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect.clone())
+            .await;
+        match pool {
+            Err(error) if attempt < 10 && is_busy(&error) => {
+                tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// SQLITE_BUSY (5) or SQLITE_LOCKED (6).
+fn is_busy(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if matches!(e.code().as_deref(), Some("5" | "6")))
 }
 
 fn is_in_memory(url: &str) -> bool {
