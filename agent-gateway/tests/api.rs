@@ -881,3 +881,40 @@ async fn better_auth_tokens_are_verified_strictly() {
     }
     assert!(!logs.contains(&good), "tokens never reach the logs");
 }
+
+/// The README's gateway configuration table and `--help` name the same variables.
+#[tokio::test]
+async fn the_readme_gateway_table_matches_help() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README");
+    let table: std::collections::BTreeSet<String> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("### Gateway configuration"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("##"))
+        .filter(|l| l.starts_with('|'))
+        .filter_map(|l| {
+            l.split('|')
+                .nth(2)
+                .map(|c| c.trim().trim_matches('`').to_owned())
+        })
+        .filter(|c| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_'))
+        .collect();
+    let mut help = String::new();
+    for args in [&["--help"][..], &["serve", "--help"][..]] {
+        let out = tokio::process::Command::new(workspace_binary("todo-gateway"))
+            .env_clear()
+            .args(args)
+            .output()
+            .await
+            .expect("help");
+        help.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    let from_help: std::collections::BTreeSet<String> = help
+        .split("[env: ")
+        .skip(1)
+        .filter_map(|rest| rest.split([']', '=']).next().map(str::to_owned))
+        .collect();
+    assert_eq!(table, from_help, "README gateway table vs --help");
+}
