@@ -3,8 +3,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use todo_shared::Secret;
+use todo_shared::process::ProcessArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -16,7 +17,7 @@ use todo_shared::Secret;
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub common: ProcessArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -29,42 +30,6 @@ pub enum Command {
     Migrate,
     /// Print a development token for a user, signed with BETTER_AUTH_SECRET (HS256).
     Token(TokenArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct CommonArgs {
-    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB. Default: the SQLite file
-    /// todo-mcp/todo.db in your data directory (shared with todo-mcp).
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
-    pub database_url: Option<String>,
-
-    /// Most database connections to keep open.
-    #[arg(
-        long,
-        env = "DATABASE_MAX_CONNECTIONS",
-        global = true,
-        default_value_t = 16
-    )]
-    pub database_max_connections: u32,
-
-    /// Log filter, in tracing's EnvFilter syntax.
-    #[arg(
-        long,
-        env = "RUST_LOG",
-        global = true,
-        default_value = "info,rmcp=warn"
-    )]
-    pub log: String,
-
-    /// Log format on stderr.
-    #[arg(long, env = "LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Pretty)]
-    pub log_format: LogFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Pretty,
-    Json,
 }
 
 /// How user tokens are verified.

@@ -3,14 +3,14 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use clap::Parser as _;
 use todo_gateway::agent::{Agent, AgentConfig};
-use todo_gateway::config::{Cli, Command, CommonArgs, LogFormat, ServeArgs, TokenArgs};
+use todo_gateway::config::{Cli, Command, ServeArgs, TokenArgs};
 use todo_gateway::http::{self, AppState, RateLimits};
 use todo_gateway::llm::{LlmClient, LlmConfig};
 use todo_gateway::mcp::{McpConfig, TaskServer};
+use todo_shared::UserId;
 use todo_shared::auth::{TokenVerifier, VerifierConfig, mint_hs256};
 use todo_shared::process;
-use todo_shared::store::redact_url;
-use todo_shared::{Store, UserId};
+use todo_shared::process::ProcessArgs;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -24,7 +24,8 @@ fn main() -> ExitCode {
         eprintln!("todo-gateway: ignoring .env: {error}");
     }
     let cli = Cli::parse();
-    init_tracing(&cli.common);
+    cli.common
+        .init_tracing(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -48,7 +49,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Token(args) => print_token(&args),
         Command::Migrate => {
-            let store = open_store(&cli.common).await?;
+            let store = cli.common.open_store().await?;
             tracing::info!(database = store.backend(), "migrations are applied");
             store.close().await;
             Ok(())
@@ -57,7 +58,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<()> {
+async fn serve(common: &ProcessArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let verifier = TokenVerifier::new(VerifierConfig {
         hs256_secret: args.auth.better_auth_secret.clone(),
         jwks_url: args.auth.jwks_url(),
@@ -75,7 +76,7 @@ async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<()> {
     mcp.audience = args.mcp_audience.clone();
     mcp.tool_timeout = args.tool_timeout();
 
-    let store = open_store(common).await?;
+    let store = common.open_store().await?;
     let agent = Agent {
         store: store.clone(),
         llm: LlmClient::new(llm)?,
@@ -126,19 +127,6 @@ fn print_token(args: &TokenArgs) -> anyhow::Result<()> {
     )?;
     println!("{token}");
     Ok(())
-}
-
-async fn open_store(common: &CommonArgs) -> anyhow::Result<Store> {
-    let url = common.database_url.clone();
-    let shown = redact_url(url.as_deref().unwrap_or("the default SQLite file"));
-    process::open_store(url, common.database_max_connections)
-        .await
-        .with_context(|| format!("cannot open {shown}"))
-}
-
-fn init_tracing(common: &CommonArgs) {
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    process::init_tracing(&common.log, common.log_format == LogFormat::Json, ansi);
 }
 
 async fn cancel_on_signal(token: CancellationToken) {

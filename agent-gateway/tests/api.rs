@@ -9,8 +9,10 @@ use common::{FakeModel, ok, status, text, tool_calls};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use todo_shared::auth::mint_hs256;
-use todo_shared::testing::{Backend, ServiceProcess, TestDatabase, workspace_binary};
-use todo_shared::{Secret, Store, StoreOptions, UserId, both_backends};
+use todo_shared::testing::{
+    Backend, ServiceProcess, TestDatabase, help_env_vars, readme_table_env_vars, workspace_binary,
+};
+use todo_shared::{Secret, UserId, both_backends};
 
 const AUTH_SECRET: &str = "better-auth-test-secret-at-least-32-bytes";
 const MCP_SECRET: &str = "todo-mcp-test-secret-at-least-32-bytes!!";
@@ -102,9 +104,7 @@ impl Stack {
 
     /// The user's tasks, read straight from the database the task server writes.
     async fn tasks(&self, user: &str) -> Vec<(String, bool)> {
-        let store = Store::open(&StoreOptions::new(self.db.url()))
-            .await
-            .expect("open");
+        let store = self.db.store().await;
         let user = UserId::parse(user).expect("user");
         let limit = todo_shared::task::Limit::parse(200).expect("limit");
         let page = todo_shared::task::list(
@@ -887,19 +887,7 @@ async fn better_auth_tokens_are_verified_strictly() {
 async fn the_readme_gateway_table_matches_help() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
         .expect("README");
-    let table: std::collections::BTreeSet<String> = readme
-        .lines()
-        .skip_while(|l| !l.starts_with("### Gateway configuration"))
-        .skip(1)
-        .take_while(|l| !l.starts_with("##"))
-        .filter(|l| l.starts_with('|'))
-        .filter_map(|l| {
-            l.split('|')
-                .nth(2)
-                .map(|c| c.trim().trim_matches('`').to_owned())
-        })
-        .filter(|c| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_'))
-        .collect();
+    let table = readme_table_env_vars(&readme, "### Gateway configuration", "##");
     let mut help = String::new();
     for args in [&["--help"][..], &["serve", "--help"][..]] {
         let out = tokio::process::Command::new(workspace_binary("todo-gateway"))
@@ -910,11 +898,6 @@ async fn the_readme_gateway_table_matches_help() {
             .expect("help");
         help.push_str(&String::from_utf8_lossy(&out.stdout));
     }
-    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
-    let from_help: std::collections::BTreeSet<String> = help
-        .split("[env: ")
-        .skip(1)
-        .filter_map(|rest| rest.split([']', '=']).next().map(str::to_owned))
-        .collect();
+    let from_help = help_env_vars(&help);
     assert_eq!(table, from_help, "README gateway table vs --help");
 }

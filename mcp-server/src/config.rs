@@ -4,8 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use todo_shared::Secret;
+use todo_shared::process::ProcessArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,19 +40,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct CommonArgs {
-    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB. Default: a SQLite file
-    /// todo-mcp/todo.db in your data directory, created on first run.
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
-    pub database_url: Option<String>,
-
-    /// Most database connections to keep open.
-    #[arg(
-        long,
-        env = "DATABASE_MAX_CONNECTIONS",
-        global = true,
-        default_value_t = 16
-    )]
-    pub database_max_connections: u32,
+    #[command(flatten)]
+    pub process: ProcessArgs,
 
     /// The user whose tasks stdio mode (and http --no-auth) acts on.
     #[arg(
@@ -61,25 +51,6 @@ pub struct CommonArgs {
         default_value = "local"
     )]
     pub user: String,
-
-    /// Log filter, in tracing's EnvFilter syntax (e.g. info, todo_mcp=debug).
-    #[arg(
-        long,
-        env = "RUST_LOG",
-        global = true,
-        default_value = "info,rmcp=warn"
-    )]
-    pub log: String,
-
-    /// Log format on stderr.
-    #[arg(long, env = "LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Pretty)]
-    pub log_format: LogFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Pretty,
-    Json,
 }
 
 #[derive(Debug, Args)]

@@ -2,12 +2,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use clap::Parser as _;
-use todo_mcp::config::{Cli, Command, CommonArgs, HttpArgs, LogFormat, MintArgs};
+use todo_mcp::config::{Cli, Command, CommonArgs, HttpArgs, MintArgs};
 use todo_mcp::http::{self, AuthMode, HttpOptions};
+use todo_shared::UserId;
 use todo_shared::auth::{TokenVerifier, VerifierConfig, mint_hs256};
 use todo_shared::process;
-use todo_shared::store::redact_url;
-use todo_shared::{Store, UserId};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -69,7 +68,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         _ => None,
     };
 
-    let store = open_store(&cli.common).await?;
+    let store = cli.common.process.open_store().await?;
     match cli.command {
         None | Some(Command::Stdio) => {
             tracing::info!(user = %user, database = store.backend(), "serving MCP over stdio");
@@ -118,14 +117,6 @@ fn print_token(args: &MintArgs, user: &UserId) -> anyhow::Result<()> {
     )?;
     println!("{token}");
     Ok(())
-}
-
-async fn open_store(common: &CommonArgs) -> anyhow::Result<Store> {
-    let url = common.database_url.clone();
-    let shown = redact_url(url.as_deref().unwrap_or("the default SQLite file"));
-    process::open_store(url, common.database_max_connections)
-        .await
-        .with_context(|| format!("cannot open {shown}"))
 }
 
 fn http_options(args: &HttpArgs, user: &UserId) -> anyhow::Result<HttpOptions> {
@@ -220,7 +211,7 @@ fn init_tracing(common: &CommonArgs, stdio: bool) {
     // stdout belongs to the MCP protocol in stdio mode: logs go to stderr,
     // always, and without colours when it is not a terminal.
     let ansi = !stdio && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    process::init_tracing(&common.log, common.log_format == LogFormat::Json, ansi);
+    common.process.init_tracing(ansi);
 }
 
 async fn cancel_on_signal(token: CancellationToken) {

@@ -1,13 +1,83 @@
-//! Plumbing both binaries share: logging, the shutdown signal, opening the
-//! store, and durations on the command line.
+//! Plumbing both binaries share: the database and logging options, logging,
+//! the shutdown signal, opening the store, and durations on the command line.
 
 use std::time::Duration;
 
-use crate::store::{OpenError, Store, StoreOptions, default_sqlite_url};
+use clap::{Args, ValueEnum};
+
+use crate::store::{OpenError, Store, StoreOptions, default_sqlite_url, redact_url};
+
+/// The options every binary has: where the database is and how to log.
+#[derive(Debug, Args)]
+pub struct ProcessArgs {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB. Default: a SQLite file
+    /// todo-mcp/todo.db in your data directory, created on first run (one database can
+    /// serve todo-mcp and todo-gateway).
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Most database connections to keep open.
+    #[arg(
+        long,
+        env = "DATABASE_MAX_CONNECTIONS",
+        global = true,
+        default_value_t = 16
+    )]
+    pub database_max_connections: u32,
+
+    /// Log filter, in tracing's EnvFilter syntax (e.g. info, todo_mcp=debug).
+    #[arg(
+        long,
+        env = "RUST_LOG",
+        global = true,
+        default_value = "info,rmcp=warn"
+    )]
+    pub log: String,
+
+    /// Log format on stderr.
+    #[arg(long, env = "LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// The store could not be opened; says which (without its password).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open {shown}: {source}")]
+pub struct OpenStoreError {
+    shown: String,
+    #[source]
+    source: OpenError,
+}
+
+impl ProcessArgs {
+    /// Logging as configured; `ansi` for colours.
+    pub fn init_tracing(&self, ansi: bool) {
+        init_tracing(&self.log, self.log_format == LogFormat::Json, ansi);
+    }
+
+    /// The configured store, migrated.
+    pub async fn open_store(&self) -> Result<Store, OpenStoreError> {
+        open_store(self.database_url.clone(), self.database_max_connections)
+            .await
+            .map_err(|source| OpenStoreError {
+                shown: redact_url(
+                    self.database_url
+                        .as_deref()
+                        .unwrap_or("the default SQLite file"),
+                ),
+                source,
+            })
+    }
+}
 
 /// Logs on stderr (stdout may belong to a protocol): text or one JSON object
 /// per line, filtered by `filter` (tracing's EnvFilter syntax).
-pub fn init_tracing(filter: &str, json: bool, ansi: bool) {
+fn init_tracing(filter: &str, json: bool, ansi: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
@@ -47,7 +117,7 @@ pub async fn shutdown_signal() {
 
 /// Open the store at `url` (default: the SQLite file in the data directory)
 /// and apply the migrations.
-pub async fn open_store(url: Option<String>, max_connections: u32) -> Result<Store, OpenError> {
+async fn open_store(url: Option<String>, max_connections: u32) -> Result<Store, OpenError> {
     let mut options = StoreOptions::new(url.unwrap_or_else(default_sqlite_url));
     options.max_connections = max_connections;
     let store = Store::open(&options).await?;

@@ -35,6 +35,39 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The environment variables a README table names: the second column of the
+/// table rows from the line starting with `from` up to the line starting
+/// with `until`.
+pub fn readme_table_env_vars(
+    readme: &str,
+    from: &str,
+    until: &str,
+) -> std::collections::BTreeSet<String> {
+    readme
+        .lines()
+        .skip_while(|l| !l.starts_with(from))
+        .skip(1)
+        .take_while(|l| !l.starts_with(until))
+        .filter(|l| l.starts_with('|'))
+        .filter_map(|l| {
+            l.split('|')
+                .nth(2)
+                .map(|c| c.trim().trim_matches('`').to_owned())
+        })
+        .filter(|c| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_'))
+        .collect()
+}
+
+/// The environment variables a clap `--help` text names (`[env: NAME]`).
+pub fn help_env_vars(help: &str) -> std::collections::BTreeSet<String> {
+    // --help wraps lines; "[env: NAME]" may be cut after "env:".
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    help.split("[env: ")
+        .skip(1)
+        .filter_map(|rest| rest.split([']', '=']).next().map(str::to_owned))
+        .collect()
+}
+
 /// The two backends every test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -116,6 +149,19 @@ impl TestDatabase {
 
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// A store on this database, migrated.
+    ///
+    /// # Panics
+    /// When the database cannot be opened or migrated.
+    #[allow(clippy::expect_used)]
+    pub async fn store(&self) -> crate::Store {
+        let store = crate::Store::open(&crate::StoreOptions::new(&self.url))
+            .await
+            .expect("open the test database");
+        store.migrate().await.expect("migrate the test database");
+        store
     }
 }
 

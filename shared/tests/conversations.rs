@@ -4,14 +4,11 @@ use std::time::Duration;
 
 use todo_shared::conversation::{self, ConversationId, Lease, MessageText, NewMessage, Role};
 use todo_shared::testing::{Backend, TestDatabase};
-use todo_shared::{Error, Store, StoreOptions, UserId, both_backends};
+use todo_shared::{Error, Store, UserId, both_backends};
 
 async fn open(backend: Backend) -> (TestDatabase, Store) {
     let db = TestDatabase::new(backend).await;
-    let store = Store::open(&StoreOptions::new(db.url()))
-        .await
-        .expect("open");
-    store.migrate().await.expect("migrate");
+    let store = db.store().await;
     (db, store)
 }
 

@@ -6,10 +6,7 @@ use todo_shared::{Error, Store, StoreOptions, UserId, both_backends};
 
 async fn open(backend: Backend) -> (TestDatabase, Store) {
     let db = TestDatabase::new(backend).await;
-    let store = Store::open(&StoreOptions::new(db.url()))
-        .await
-        .expect("open");
-    store.migrate().await.expect("migrate");
+    let store = db.store().await;
     (db, store)
 }
 

@@ -2,7 +2,7 @@
 
 use std::process::Stdio;
 
-use todo_shared::testing::{Backend, TestDatabase};
+use todo_shared::testing::{Backend, TestDatabase, help_env_vars, readme_table_env_vars};
 
 use crate::helpers::*;
 use todo_shared::both_backends;
@@ -66,6 +66,7 @@ async fn migrate_applies_the_schema_and_exits(backend: Backend) {
     assert!(out.stdout.is_empty(), "nothing on stdout");
     let again = output(db.url(), &["migrate"], &[]).await;
     assert!(again.status.success(), "migrate is idempotent");
+    // Opened without migrating: the table must be the binary's doing.
     let store = todo_shared::Store::open(&todo_shared::StoreOptions::new(db.url()))
         .await
         .expect("open");
@@ -192,31 +193,14 @@ async fn json_logs_are_one_object_per_line_on_stderr() {
 async fn the_readme_configuration_table_matches_help() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
         .expect("README");
-    let table: std::collections::BTreeSet<String> = readme
-        .lines()
-        .skip_while(|l| !l.starts_with("## Configuration"))
-        .take_while(|l| !l.starts_with("`todo-mcp migrate`"))
-        .filter(|l| l.starts_with('|'))
-        .filter_map(|l| {
-            l.split('|')
-                .nth(2)
-                .map(|c| c.trim().trim_matches('`').to_owned())
-        })
-        .filter(|c| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_'))
-        .collect();
+    let table = readme_table_env_vars(&readme, "## Configuration", "`todo-mcp migrate`");
     let mut help = String::new();
     for args in [&["--help"][..], &["http", "--help"][..]] {
         help.push_str(&String::from_utf8_lossy(
             &output("sqlite::memory:", args, &[]).await.stdout,
         ));
     }
-    // --help wraps lines; "[env: NAME]" may be cut after "env:".
-    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
-    let from_help: std::collections::BTreeSet<String> = help
-        .split("[env: ")
-        .skip(1)
-        .filter_map(|rest| rest.split([']', '=']).next().map(str::to_owned))
-        .collect();
+    let from_help = help_env_vars(&help);
     assert_eq!(table, from_help, "README configuration table vs --help");
 }
 

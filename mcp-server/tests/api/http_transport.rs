@@ -212,9 +212,7 @@ async fn raw_protocol_abuse_gets_4xx_or_a_jsonrpc_error_never_a_500() {
         );
     }
     // Nothing was stored by any of it.
-    let store = todo_shared::Store::open(&todo_shared::StoreOptions::new(db.url()))
-        .await
-        .expect("open");
+    let store = db.store().await;
     assert_eq!(
         store
             .count_tasks(&todo_shared::UserId::parse("alice").expect("user"))
@@ -347,9 +345,7 @@ async fn sigterm_under_load_loses_and_invents_nothing(backend: Backend) {
         answered > 16,
         "the load ran before the signal ({answered} calls)"
     );
-    let store = todo_shared::Store::open(&todo_shared::StoreOptions::new(db.url()))
-        .await
-        .expect("open");
+    let store = db.store().await;
     let stored = store
         .count_tasks(&todo_shared::UserId::parse("shutdown").expect("user"))
         .await

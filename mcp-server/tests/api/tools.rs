@@ -377,9 +377,7 @@ async fn fifty_concurrent_adds_leave_exactly_fifty_rows(backend: Backend) {
     assert_eq!(ids.len(), 50, "50 distinct ids");
     let listed = ok(call(&client, "list_tasks", json!({"limit": 200})).await);
     assert_eq!(listed["tasks"].as_array().map(Vec::len), Some(50));
-    let store = todo_shared::Store::open(&todo_shared::StoreOptions::new(db.url()))
-        .await
-        .expect("open");
+    let store = db.store().await;
     let user = todo_shared::UserId::parse("busy").expect("user");
     assert_eq!(store.count_tasks(&user).await.expect("count"), 50);
     store.close().await;
