@@ -13,7 +13,7 @@ use std::time::Duration;
 use futures::future::join_all;
 use serde::Serialize;
 use serde_json::Value;
-use todo_shared::conversation::{self, ConversationId, Lease, MessageText, NewMessage};
+use todo_shared::conversation::{self, ConversationId, Hold, Message, MessageText, NewMessage};
 use todo_shared::{Store, UserId};
 
 use crate::history;
@@ -111,19 +111,33 @@ impl Agent {
         text: MessageText,
     ) -> Result<TurnReport, TurnError> {
         let owner = lease_owner();
-        let id = match conversation {
+        let lease = self.config.lease;
+        // The user's message is stored first, with the lease taken in the
+        // same transaction; a new conversation has no history to load.
+        let (id, history) = match conversation {
             Some(id) => {
-                self.wait_for_lease(user, id, &owner).await?;
-                id
+                let stored = self.take_turn(user, id, &owner, &text).await?;
+                let history = conversation::recent(
+                    &self.store,
+                    user,
+                    id,
+                    Some(stored.id),
+                    self.config.history_messages,
+                )
+                .await;
+                (id, history)
             }
-            None => ConversationId::parse(
-                conversation::start_leased(&self.store, user, &text, &owner, self.config.lease)
-                    .await?
-                    .id,
-            )?,
+            None => {
+                let (started, _) =
+                    conversation::start(&self.store, user, &text, Some((&owner, lease))).await?;
+                (ConversationId::parse(started.id)?, Ok(Vec::new()))
+            }
         };
-        let result = self.turn_holding_lease(user, id, &owner, text).await;
-        // A finished turn gave the lease back with its last messages.
+        let result = match history {
+            Ok(history) => self.run(user, id, &owner, history, text).await,
+            Err(error) => Err(error.into()),
+        };
+        // A finished turn gave the lease back with its answer.
         if result.is_err()
             && let Err(error) = conversation::release_lease(&self.store, id, &owner).await
         {
@@ -132,54 +146,60 @@ impl Agent {
         result
     }
 
-    async fn wait_for_lease(
+    /// Store the user's message once this turn holds the conversation's
+    /// lease, waiting for a turn in progress to finish.
+    async fn take_turn(
         &self,
         user: &UserId,
         id: ConversationId,
         owner: &str,
-    ) -> Result<(), TurnError> {
+        text: &MessageText,
+    ) -> Result<Message, TurnError> {
         let deadline = tokio::time::Instant::now() + self.config.lease_wait;
         let mut pause = Duration::from_millis(20);
+        let message = [NewMessage::user(text)];
         loop {
-            match conversation::acquire_lease(&self.store, user, id, owner, self.config.lease)
-                .await?
+            match conversation::append(
+                &self.store,
+                user,
+                id,
+                &message,
+                Hold::Take(owner, self.config.lease),
+            )
+            .await
             {
-                Lease::Acquired => return Ok(()),
-                Lease::NotFound => {
-                    return Err(todo_shared::Error::NotFound {
-                        what: "Conversation",
-                        id: id.get(),
-                    }
-                    .into());
+                Ok(mut stored) => {
+                    return stored.pop().ok_or_else(|| {
+                        todo_shared::Error::internal("the user's message was not stored").into()
+                    });
                 }
-                Lease::Busy if tokio::time::Instant::now() + pause > deadline => {
-                    return Err(TurnError::Busy);
-                }
-                Lease::Busy => {
+                Err(todo_shared::Error::Conflict(_))
+                    if tokio::time::Instant::now() + pause <= deadline =>
+                {
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_millis(500));
                 }
+                Err(todo_shared::Error::Conflict(_)) => return Err(TurnError::Busy),
+                Err(error) => return Err(error.into()),
             }
         }
     }
 
-    async fn turn_holding_lease(
+    /// The agent loop, once the user's message is stored and the lease held.
+    async fn run(
         &self,
         user: &UserId,
         id: ConversationId,
         owner: &str,
+        history: Vec<Message>,
         text: MessageText,
     ) -> Result<TurnReport, TurnError> {
-        let recent =
-            conversation::recent(&self.store, user, id, self.config.history_messages).await?;
-        // The user's message is stored before anything can fail upstream.
-        conversation::append(&self.store, user, id, &[NewMessage::user(&text)]).await?;
         let listed = std::time::Instant::now();
         let tools = function_definitions(&self.tasks.tools(user).await?);
         let tools_time = listed.elapsed();
 
         let mut messages = vec![ChatMessage::system(SYSTEM_PROMPT)];
-        messages.extend(history::to_wire(&history::window(recent)));
+        messages.extend(history::to_wire(&history::window(history)));
         messages.push(ChatMessage::user(text.as_str()));
         let mut reports = Vec::new();
         let mut timings = Timings {
@@ -187,23 +207,19 @@ impl Agent {
             mcp: tools_time,
         };
 
-        for step in 0..self.config.max_steps {
-            if step > 0 {
-                conversation::acquire_lease(&self.store, user, id, owner, self.config.lease)
-                    .await?;
-            }
+        for _ in 0..self.config.max_steps {
             let asked = std::time::Instant::now();
             let completion = self.llm.complete(&messages, &tools).await?;
             timings.llm += asked.elapsed();
             let assistant = completion.message;
             if assistant.tool_calls.is_empty() {
                 let response = assistant.content.clone().unwrap_or_default();
-                conversation::append_and_release(
+                conversation::append(
                     &self.store,
                     user,
                     id,
                     &[NewMessage::assistant(Some(response.clone()), None)],
-                    Some(owner),
+                    Hold::Release(owner),
                 )
                 .await?;
                 return Ok(TurnReport {
@@ -246,11 +262,19 @@ impl Agent {
                     is_error: outcome.is_error,
                 });
             }
-            conversation::append(&self.store, user, id, &stored).await?;
+            // The step is stored whole, and the lease extended for the next.
+            conversation::append(
+                &self.store,
+                user,
+                id,
+                &stored,
+                Hold::Renew(owner, self.config.lease),
+            )
+            .await?;
             messages.push(assistant);
             messages.extend(results);
         }
-        conversation::append_and_release(
+        conversation::append(
             &self.store,
             user,
             id,
@@ -258,7 +282,7 @@ impl Agent {
                 Some(STEP_LIMIT_MESSAGE.to_owned()),
                 None,
             )],
-            Some(owner),
+            Hold::Release(owner),
         )
         .await?;
         Ok(TurnReport {

@@ -76,6 +76,11 @@ async fn serve(common: &ProcessArgs, args: &ServeArgs) -> anyhow::Result<()> {
     mcp.audience = args.mcp_audience.clone();
     mcp.tool_timeout = args.tool_timeout();
 
+    // A turn holds its conversation's lease for one step at a time (it is
+    // renewed after each): the longest a step can take, with room to spare.
+    let step = llm.timeout * llm.max_attempts + llm.max_total_backoff + mcp.tool_timeout;
+    let lease = step + std::time::Duration::from_secs(30);
+
     let store = common.open_store().await?;
     let agent = Agent {
         store: store.clone(),
@@ -84,7 +89,8 @@ async fn serve(common: &ProcessArgs, args: &ServeArgs) -> anyhow::Result<()> {
         config: AgentConfig {
             max_steps: args.max_agent_steps.max(1),
             history_messages: args.history_messages.max(1),
-            ..AgentConfig::default()
+            lease,
+            lease_wait: lease,
         },
     };
     let router = http::router(

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use todo_shared::conversation::{self, ConversationId, Lease, MessageText, NewMessage, Role};
+use todo_shared::conversation::{self, ConversationId, Hold, MessageText, NewMessage, Role};
 use todo_shared::testing::{Backend, TestDatabase};
 use todo_shared::{Error, Store, UserId, both_backends};
 
@@ -28,16 +28,18 @@ async fn a_turn_is_stored_and_replayed_in_order(backend: Backend) {
     let (_db, store) = open(backend).await;
     let alice = user("alice");
     let first = text("Add a task to buy milk");
-    let started = conversation::start(&store, &alice, &first)
+    let (started, message) = conversation::start(&store, &alice, &first, None)
         .await
         .expect("start");
     assert_eq!(started.title, "Add a task to buy milk");
+    assert_eq!(
+        (message.role, message.content.as_deref()),
+        (Role::User, Some("Add a task to buy milk")),
+        "the first message is stored with the conversation"
+    );
     let cid = id(&started);
     let calls = r#"[{"id":"c1","type":"function","function":{"name":"add_task","arguments":"{\"title\":\"buy milk\"}"},"extra_content":{"google":{"thought_signature":"sig"}}}]"#;
-    conversation::append(&store, &alice, cid, &[NewMessage::user(&first)])
-        .await
-        .expect("user message first");
-    conversation::append(
+    let stored = conversation::append(
         &store,
         &alice,
         cid,
@@ -51,10 +53,16 @@ async fn a_turn_is_stored_and_replayed_in_order(backend: Backend) {
             ),
             NewMessage::assistant(Some("Added “buy milk”.".into()), None),
         ],
+        Hold::Keep,
     )
     .await
     .expect("turn");
-    let history = conversation::recent(&store, &alice, cid, 20)
+    assert_eq!(
+        stored.iter().map(|m| m.role).collect::<Vec<_>>(),
+        [Role::Assistant, Role::Tool, Role::Assistant],
+        "one insert of several messages keeps their order"
+    );
+    let history = conversation::recent(&store, &alice, cid, None, 20)
         .await
         .expect("history");
     let roles: Vec<Role> = history.iter().map(|m| m.role).collect();
@@ -71,12 +79,19 @@ async fn a_turn_is_stored_and_replayed_in_order(backend: Backend) {
         (history[2].tool_name.as_deref(), history[2].is_error),
         (Some("add_task"), Some(false))
     );
-    let last_two = conversation::recent(&store, &alice, cid, 2)
+    let last_two = conversation::recent(&store, &alice, cid, None, 2)
         .await
         .expect("window");
     assert_eq!(
         last_two.iter().map(|m| m.id).collect::<Vec<_>>(),
         [history[2].id, history[3].id]
+    );
+    let before_the_answer = conversation::recent(&store, &alice, cid, Some(history[3].id), 2)
+        .await
+        .expect("window");
+    assert_eq!(
+        before_the_answer.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [history[1].id, history[2].id]
     );
     let page = conversation::page(&store, &alice, cid, history[0].id, 2)
         .await
@@ -93,18 +108,10 @@ async fn a_turn_is_stored_and_replayed_in_order(backend: Backend) {
 async fn another_users_conversation_is_missing_everywhere(backend: Backend) {
     let (_db, store) = open(backend).await;
     let (alice, bob) = (user("alice"), user("bob"));
-    let hers = conversation::start(&store, &alice, &text("secret plans"))
+    let (hers, _) = conversation::start(&store, &alice, &text("secret plans"), None)
         .await
         .expect("start");
     let cid = id(&hers);
-    conversation::append(
-        &store,
-        &alice,
-        cid,
-        &[NewMessage::user(&text("secret plans"))],
-    )
-    .await
-    .expect("append");
     let not_found = |r: Result<(), Error>| {
         matches!(
             r,
@@ -117,14 +124,21 @@ async fn another_users_conversation_is_missing_everywhere(backend: Backend) {
     assert!(not_found(
         conversation::get(&store, &bob, cid).await.map(drop)
     ));
-    assert!(not_found(
-        conversation::append(&store, &bob, cid, &[NewMessage::user(&text("hi"))])
-            .await
-            .map(drop)
-    ));
+    for hold in [
+        Hold::Keep,
+        Hold::Take("bob-turn", Duration::from_secs(30)),
+        Hold::Renew("bob-turn", Duration::from_secs(30)),
+        Hold::Release("bob-turn"),
+    ] {
+        assert!(not_found(
+            conversation::append(&store, &bob, cid, &[NewMessage::user(&text("hi"))], hold)
+                .await
+                .map(drop)
+        ));
+    }
     assert!(not_found(conversation::delete(&store, &bob, cid).await));
     assert_eq!(
-        conversation::recent(&store, &bob, cid, 20)
+        conversation::recent(&store, &bob, cid, None, 20)
             .await
             .expect("empty")
             .len(),
@@ -144,13 +158,7 @@ async fn another_users_conversation_is_missing_everywhere(backend: Backend) {
             .is_empty()
     );
     assert_eq!(
-        conversation::acquire_lease(&store, &bob, cid, "bob-turn", Duration::from_secs(30))
-            .await
-            .ok(),
-        Some(Lease::NotFound)
-    );
-    assert_eq!(
-        conversation::recent(&store, &alice, cid, 20)
+        conversation::recent(&store, &alice, cid, None, 20)
             .await
             .expect("hers")
             .len(),
@@ -163,17 +171,9 @@ async fn another_users_conversation_is_missing_everywhere(backend: Backend) {
 async fn deleting_a_conversation_deletes_its_messages(backend: Backend) {
     let (_db, store) = open(backend).await;
     let alice = user("alice");
-    let c = conversation::start(&store, &alice, &text("to delete"))
+    let (c, _) = conversation::start(&store, &alice, &text("to delete"), None)
         .await
         .expect("start");
-    conversation::append(
-        &store,
-        &alice,
-        id(&c),
-        &[NewMessage::user(&text("to delete"))],
-    )
-    .await
-    .expect("append");
     conversation::delete(&store, &alice, id(&c))
         .await
         .expect("delete");
@@ -182,7 +182,7 @@ async fn deleting_a_conversation_deletes_its_messages(backend: Backend) {
         Err(Error::NotFound { .. })
     ));
     assert!(
-        conversation::recent(&store, &alice, id(&c), 20)
+        conversation::recent(&store, &alice, id(&c), None, 20)
             .await
             .expect("none")
             .is_empty()
@@ -196,9 +196,10 @@ async fn conversations_list_most_recently_active_first_in_pages(backend: Backend
     let mut started = Vec::new();
     for n in 0..5 {
         started.push(
-            conversation::start(&store, &alice, &text(&format!("conversation {n}")))
+            conversation::start(&store, &alice, &text(&format!("conversation {n}")), None)
                 .await
-                .expect("start"),
+                .expect("start")
+                .0,
         );
     }
     // Activity in the oldest moves it to the front.
@@ -207,6 +208,7 @@ async fn conversations_list_most_recently_active_first_in_pages(backend: Backend
         &alice,
         id(&started[0]),
         &[NewMessage::user(&text("again"))],
+        Hold::Keep,
     )
     .await
     .expect("append");
@@ -225,97 +227,141 @@ async fn conversations_list_most_recently_active_first_in_pages(backend: Backend
 async fn a_lease_serialises_turns_and_expires(backend: Backend) {
     let (_db, store) = open(backend).await;
     let alice = user("alice");
-    let c = conversation::start(&store, &alice, &text("busy"))
+    let (c, _) = conversation::start(&store, &alice, &text("busy"), None)
         .await
         .expect("start");
     let cid = id(&c);
-    let lease = |owner: &'static str, ms: u64| {
+    // A turn takes the lease by storing its user message.
+    let take = |owner: &'static str, ms: u64| {
         let (store, alice) = (store.clone(), alice.clone());
         async move {
-            conversation::acquire_lease(&store, &alice, cid, owner, Duration::from_millis(ms))
-                .await
-                .expect("lease")
+            match conversation::append(
+                &store,
+                &alice,
+                cid,
+                &[NewMessage::user(&text(owner))],
+                Hold::Take(owner, Duration::from_millis(ms)),
+            )
+            .await
+            {
+                Ok(_) => "taken",
+                Err(Error::Conflict(_)) => "busy",
+                Err(other) => panic!("{other}"),
+            }
         }
     };
-    assert_eq!(lease("turn-a", 30_000).await, Lease::Acquired);
-    assert_eq!(lease("turn-b", 30_000).await, Lease::Busy);
+    assert_eq!(take("turn-a", 30_000).await, "taken");
+    assert_eq!(take("turn-b", 30_000).await, "busy");
     assert_eq!(
-        lease("turn-a", 30_000).await,
-        Lease::Acquired,
+        take("turn-a", 30_000).await,
+        "taken",
         "the holder may renew"
     );
     conversation::release_lease(&store, cid, "turn-b")
         .await
         .expect("not the owner: no effect");
-    assert_eq!(lease("turn-b", 30_000).await, Lease::Busy);
+    assert_eq!(take("turn-b", 30_000).await, "busy");
     conversation::release_lease(&store, cid, "turn-a")
         .await
         .expect("release");
-    assert_eq!(lease("turn-b", 1).await, Lease::Acquired);
+    assert_eq!(take("turn-b", 1).await, "taken");
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert_eq!(
-        lease("turn-c", 30_000).await,
-        Lease::Acquired,
+        take("turn-c", 30_000).await,
+        "taken",
         "an expired lease is taken over"
+    );
+    let contents: Vec<String> = conversation::recent(&store, &alice, cid, None, 20)
+        .await
+        .expect("history")
+        .into_iter()
+        .filter_map(|m| m.content)
+        .collect();
+    assert_eq!(
+        contents,
+        ["busy", "turn-a", "turn-a", "turn-b", "turn-c"],
+        "a busy take stores nothing"
     );
     store.close().await;
 }
 
-async fn a_turn_can_start_with_the_lease_and_give_it_back_with_its_answer(backend: Backend) {
+async fn a_turn_can_start_with_the_lease_renew_it_and_give_it_back_with_its_answer(
+    backend: Backend,
+) {
     let (_db, store) = open(backend).await;
     let alice = user("alice");
-    let c = conversation::start_leased(
+    let (c, _) = conversation::start(
         &store,
         &alice,
         &text("hello"),
-        "turn-a",
-        Duration::from_secs(30),
+        Some(("turn-a", Duration::from_secs(30))),
     )
     .await
     .expect("start");
     let cid = id(&c);
-    let other = conversation::acquire_lease(&store, &alice, cid, "turn-b", Duration::from_secs(30))
-        .await
-        .expect("lease");
-    assert_eq!(other, Lease::Busy, "the starting turn holds it");
-    conversation::append_and_release(
+    let from_b = [NewMessage::user(&text("from b"))];
+    let take_b = || {
+        conversation::append(
+            &store,
+            &alice,
+            cid,
+            &from_b,
+            Hold::Take("turn-b", Duration::from_secs(30)),
+        )
+    };
+    assert!(
+        matches!(take_b().await, Err(Error::Conflict(_))),
+        "the starting turn holds it"
+    );
+    // Someone else's renew or release changes nothing, but their messages
+    // are stored (only Take waits for the lease).
+    conversation::append(
         &store,
         &alice,
         cid,
-        &[NewMessage::user(&text("hello"))],
-        Some("turn-b"),
+        &[],
+        Hold::Renew("turn-b", Duration::from_millis(1)),
     )
     .await
-    .expect("append");
-    let still = conversation::acquire_lease(&store, &alice, cid, "turn-b", Duration::from_secs(30))
+    .expect("renew");
+    conversation::append(&store, &alice, cid, &[], Hold::Release("turn-b"))
         .await
-        .expect("lease");
-    assert_eq!(still, Lease::Busy, "only the holder gives it back");
-    conversation::append_and_release(
+        .expect("release");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(matches!(take_b().await, Err(Error::Conflict(_))));
+    // The holder's renew keeps it; its answer gives it back.
+    conversation::append(
+        &store,
+        &alice,
+        cid,
+        &[NewMessage::assistant(None, Some("[]".into()))],
+        Hold::Renew("turn-a", Duration::from_secs(30)),
+    )
+    .await
+    .expect("step");
+    assert!(matches!(take_b().await, Err(Error::Conflict(_))));
+    conversation::append(
         &store,
         &alice,
         cid,
         &[NewMessage::assistant(Some("hi".into()), None)],
-        Some("turn-a"),
+        Hold::Release("turn-a"),
     )
     .await
-    .expect("append");
-    let free = conversation::acquire_lease(&store, &alice, cid, "turn-b", Duration::from_secs(30))
-        .await
-        .expect("lease");
-    assert_eq!(free, Lease::Acquired);
+    .expect("answer");
+    assert_eq!(take_b().await.map(|m| m.len()).ok(), Some(1));
     assert_eq!(
-        conversation::recent(&store, &alice, cid, 10)
+        conversation::recent(&store, &alice, cid, None, 10)
             .await
             .expect("history")
             .len(),
-        2
+        4
     );
     store.close().await;
 }
 
 both_backends!(
-    a_turn_can_start_with_the_lease_and_give_it_back_with_its_answer,
+    a_turn_can_start_with_the_lease_renew_it_and_give_it_back_with_its_answer,
     a_turn_is_stored_and_replayed_in_order,
     another_users_conversation_is_missing_everywhere,
     deleting_a_conversation_deletes_its_messages,

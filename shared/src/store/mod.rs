@@ -96,6 +96,8 @@ macro_rules! on_pool {
 mod conversations;
 mod tasks;
 
+pub(crate) use conversations::{Appended, LeaseChange};
+
 impl Store {
     /// Open a pool. SQLite files (and their directory) are created on first
     /// use, in WAL mode with a busy timeout so concurrent writers wait for
