@@ -3,11 +3,16 @@
 # embedded SQLite default, with secrets made up for this run. Point it at a model:
 #   LLM_BASE_URL=http://127.0.0.1:11434/v1 LLM_MODEL=llama3.1 scripts/run-local.sh            # Ollama
 #   LLM_BASE_URL=https://api.openai.com/v1 LLM_MODEL=gpt-4o-mini LLM_API_KEY=sk-… scripts/run-local.sh
-# Ctrl-C stops both.
+# Ctrl-C stops both. TODO_BIN_DIR=dir uses binaries already built there
+# instead of building them in release mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --quiet -p todo-mcp -p todo-gateway
+bin="${TODO_BIN_DIR:-}"
+if [ -z "$bin" ]; then
+  cargo build --release --quiet -p todo-mcp -p todo-gateway
+  bin=./target/release
+fi
 
 random_secret() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
 export MCP_JWT_SECRET="${MCP_JWT_SECRET:-$(random_secret)}"
@@ -16,12 +21,12 @@ export MCP_BIND="${MCP_BIND:-127.0.0.1:8001}"
 export MCP_URL="${MCP_URL:-http://$MCP_BIND/mcp}"
 export GATEWAY_BIND="${GATEWAY_BIND:-127.0.0.1:8000}"
 
-./target/release/todo-mcp http &
+"$bin/todo-mcp" http &
 mcp_pid=$!
 trap 'kill "$mcp_pid" 2>/dev/null || true' EXIT INT TERM
 
 user="${TODO_USER:-me}"
-token="$(./target/release/todo-gateway token --user "$user" --ttl 12h)"
+token="$("$bin/todo-gateway" token --user "$user" --ttl 12h)"
 cat >&2 <<MSG
 
 todo-mcp:     http://$MCP_BIND/mcp
@@ -32,4 +37,4 @@ A token for user "$user" (12 h):
        -H 'Content-Type: application/json' -d '{"message": "Add a task to buy milk"}'
 
 MSG
-./target/release/todo-gateway serve
+"$bin/todo-gateway" serve

@@ -1,11 +1,12 @@
 //! Load benchmark of the real `todo-gateway` (a bench program, not a test).
 //!
 //! `cargo bench -p todo-gateway --bench turns -- [--seconds N] [--backends sqlite,postgres]
-//!  [--concurrency 1,8,32]`
+//!  [--concurrency 1,8,32] [--conversations new|continued]`
 //!
 //! One chat turn = the model asks for two tool calls (add_task and
 //! list_tasks, run concurrently over MCP by the real `todo-mcp`), then
-//! answers. The model is an instant in-process fake. For each turn the
+//! answers. Each turn starts a conversation (`new`, the default), or each
+//! worker keeps talking in one (`continued`: the history is loaded and sent). The model is an instant in-process fake. For each turn the
 //! gateway reports, in its `Server-Timing` header, the time spent waiting for
 //! the model and for the task server; the gateway's own overhead is the
 //! turn's latency minus those. One thread of load generator, one keep-alive
@@ -67,14 +68,32 @@ fn rss_mb(pid: u32) -> f64 {
         / 1024.0
 }
 
+/// CPU time (user + system) a process has used so far, in ms.
+fn cpu_ms(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which is in parentheses.
+            let rest = s.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let utime: f64 = fields.get(11)?.parse().ok()?;
+            let stime: f64 = fields.get(12)?.parse().ok()?;
+            Some((utime + stime) * 10.0) // 100 clock ticks per second
+        })
+        .unwrap_or(0.0)
+}
+
 struct Conn {
     sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
     user: String,
     authorization: String,
+    /// Continue this conversation (when `continued`).
+    conversation: Option<i64>,
+    continued: bool,
 }
 
 impl Conn {
-    async fn open(addr: SocketAddr, user: &str) -> BenchResult<Self> {
+    async fn open(addr: SocketAddr, user: &str, continued: bool) -> BenchResult<Self> {
         let stream = tokio::net::TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
         let (sender, connection) =
@@ -91,12 +110,18 @@ impl Conn {
             sender,
             user: user.to_owned(),
             authorization: format!("Bearer {token}"),
+            conversation: None,
+            continued,
         })
     }
 
     /// One turn; returns (model ms, task server ms) from Server-Timing.
     async fn turn(&mut self) -> BenchResult<(f64, f64)> {
-        let body = serde_json::to_vec(&json!({"message": "Add a bench task"}))?;
+        let body = match self.conversation {
+            Some(id) => json!({"message": "Add a bench task", "conversation_id": id}),
+            None => json!({"message": "Add a bench task"}),
+        };
+        let body = serde_json::to_vec(&body)?;
         let request = hyper::Request::post(format!("/api/{}/chat", self.user))
             .header("host", "127.0.0.1")
             .header("content-type", "application/json")
@@ -114,6 +139,10 @@ impl Conn {
         let bytes = response.into_body().collect().await?.to_bytes();
         if status != 200 {
             return Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes)).into());
+        }
+        if self.continued && self.conversation.is_none() {
+            let answer: Value = serde_json::from_slice(&bytes)?;
+            self.conversation = answer["conversation_id"].as_i64();
         }
         Ok(timing)
     }
@@ -152,19 +181,24 @@ struct Run {
     total: Vec<f64>,
     overhead: Vec<f64>,
     max_rss: f64,
+    /// CPU ms per turn of the gateway and of the task server.
+    gateway_cpu: f64,
+    mcp_cpu: f64,
 }
 
 async fn load(
     gateway: &ServiceProcess,
+    mcp: &ServiceProcess,
     concurrency: usize,
     seconds: u64,
     round: usize,
+    continued: bool,
 ) -> BenchResult<Run> {
     let stop = Arc::new(AtomicBool::new(false));
     let errors = Arc::new(AtomicU64::new(0));
     let mut workers = tokio::task::JoinSet::new();
     for w in 0..concurrency {
-        let mut conn = Conn::open(gateway.addr, &format!("bench-{round}-{w}")).await?;
+        let mut conn = Conn::open(gateway.addr, &format!("bench-{round}-{w}"), continued).await?;
         let (stop, errors) = (stop.clone(), errors.clone());
         workers.spawn(async move {
             let mut samples = Vec::new();
@@ -187,12 +221,16 @@ async fn load(
     }
     let started = Instant::now();
     let pid = gateway.child.id().unwrap_or(0);
+    let mcp_pid = mcp.child.id().unwrap_or(0);
+    let (gateway_cpu, mcp_cpu) = (cpu_ms(pid), cpu_ms(mcp_pid));
     let mut max_rss: f64 = 0.0;
     while started.elapsed() < Duration::from_secs(seconds) {
         tokio::time::sleep(Duration::from_millis(250)).await;
         max_rss = max_rss.max(rss_mb(pid));
     }
     stop.store(true, Ordering::Relaxed);
+    let gateway_cpu = cpu_ms(pid) - gateway_cpu;
+    let mcp_cpu = cpu_ms(mcp_pid) - mcp_cpu;
     let mut total = Vec::new();
     let mut overhead = Vec::new();
     while let Some(samples) = workers.join_next().await {
@@ -204,7 +242,10 @@ async fn load(
     let seconds = started.elapsed().as_secs_f64();
     total.sort_by(f64::total_cmp);
     overhead.sort_by(f64::total_cmp);
+    let turns = total.len().max(1) as f64;
     Ok(Run {
+        gateway_cpu: gateway_cpu / turns,
+        mcp_cpu: mcp_cpu / turns,
         turns: total.len(),
         errors: errors.load(Ordering::Relaxed),
         seconds,
@@ -235,12 +276,17 @@ async fn bench() -> BenchResult<()> {
             _ => None,
         })
         .collect();
+    let continued = match value("--conversations").as_deref() {
+        None | Some("new") => false,
+        Some("continued") => true,
+        Some(other) => return Err(format!("--conversations new|continued, not {other}").into()),
+    };
 
     let model = fake_model().await?;
     println!(
-        "| run | turns/s | turn p50 ms | turn p99 ms | overhead p50 ms | overhead p99 ms | errors | gateway RSS MB |"
+        "| run | turns/s | turn p50 ms | turn p99 ms | overhead p50 ms | overhead p99 ms | errors | gateway RSS MB | CPU ms/turn gateway | CPU ms/turn todo-mcp |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut notes = Vec::new();
     for backend in backends {
         let name = if backend == Backend::Sqlite {
@@ -269,23 +315,26 @@ async fn bench() -> BenchResult<()> {
             .args(["serve", "--bind", "127.0.0.1:0"]);
         let gateway = ServiceProcess::spawn(gateway, "todo-gateway").await?;
         // Warm up (connections, tool list cache), then the idle footprint.
-        let mut warm = Conn::open(gateway.addr, "warmup").await?;
+        let mut warm = Conn::open(gateway.addr, "warmup", false).await?;
         for _ in 0..50 {
             warm.turn().await?;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
         let idle = rss_mb(gateway.child.id().unwrap_or(0));
         for (round, c) in concurrency.iter().enumerate() {
-            let run = load(&gateway, *c, seconds, round).await?;
+            let run = load(&gateway, &mcp, *c, seconds, round, continued).await?;
             println!(
-                "| {name} c={c} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.1} |",
+                "| {name}{} c={c} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.1} | {:.2} | {:.2} |",
+                if continued { " continued" } else { "" },
                 run.turns as f64 / run.seconds,
                 percentile(&run.total, 0.5),
                 percentile(&run.total, 0.99),
                 percentile(&run.overhead, 0.5),
                 percentile(&run.overhead, 0.99),
                 run.errors,
-                run.max_rss
+                run.max_rss,
+                run.gateway_cpu,
+                run.mcp_cpu
             );
         }
         notes.push(format!("{name}: gateway idle RSS {idle:.1} MB"));

@@ -158,8 +158,8 @@ pub struct TokenArgs {
     pub user: String,
 
     /// How long the token is valid: a number with s, m, h or d.
-    #[arg(long, default_value = "1h")]
-    pub ttl: String,
+    #[arg(long, default_value = "1h", value_parser = todo_shared::process::parse_ttl)]
+    pub ttl: std::time::Duration,
 
     #[command(flatten)]
     pub auth: AuthArgs,

@@ -123,13 +123,12 @@ fn print_token(args: &TokenArgs) -> anyhow::Result<()> {
         );
     };
     let user = UserId::parse(&args.user).context("invalid --user")?;
-    let ttl = process::parse_ttl(&args.ttl).map_err(anyhow::Error::msg)?;
     let token = mint_hs256(
         secret,
         &user,
         args.auth.audience().as_deref(),
         args.auth.issuer().as_deref(),
-        ttl,
+        args.ttl,
     )?;
     println!("{token}");
     Ok(())

@@ -44,26 +44,7 @@ impl Stack {
             .await
             .unwrap_or_else(|l| panic!("todo-mcp:\n{l}"));
         let model = FakeModel::start(Vec::new()).await;
-        let mut gateway = command("todo-gateway", &db);
-        gateway
-            .env("BETTER_AUTH_SECRET", AUTH_SECRET)
-            .env("MCP_JWT_SECRET", MCP_SECRET)
-            .env("MCP_URL", format!("http://{}/mcp", mcp.addr))
-            .env("LLM_BASE_URL", &model.url)
-            .env("LLM_MODEL", "fake-model")
-            .env("LLM_TIMEOUT_SECS", "2")
-            .args(["serve", "--bind", "127.0.0.1:0"]);
-        // An empty value removes the variable.
-        for (k, v) in extra {
-            if v.is_empty() {
-                gateway.env_remove(k);
-            } else {
-                gateway.env(k, v);
-            }
-        }
-        let gateway = ServiceProcess::spawn(gateway, "todo-gateway")
-            .await
-            .unwrap_or_else(|l| panic!("todo-gateway:\n{l}"));
+        let gateway = start_gateway(&db, &mcp, &model, extra).await;
         Self {
             db,
             mcp,
@@ -73,14 +54,29 @@ impl Stack {
         }
     }
 
+    /// Another gateway instance on the same database, task server and model.
+    async fn another_gateway(&self) -> ServiceProcess {
+        start_gateway(&self.db, &self.mcp, &self.model, &[]).await
+    }
+
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.gateway.addr)
     }
 
     async fn chat(&self, user: &str, body: Value) -> (StatusCode, Value) {
+        self.chat_via(&self.gateway, user, body).await
+    }
+
+    /// [`Stack::chat`] through the given gateway instance.
+    async fn chat_via(
+        &self,
+        gateway: &ServiceProcess,
+        user: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
         let response = self
             .http
-            .post(self.url(&format!("/api/{user}/chat")))
+            .post(format!("http://{}/api/{user}/chat", gateway.addr))
             .bearer_auth(token(user))
             .json(&body)
             .send()
@@ -122,6 +118,34 @@ impl Stack {
             .map(|t| (t.title, t.completed))
             .collect()
     }
+}
+
+/// A `todo-gateway serve`; each `extra` variable is set, or removed when empty.
+async fn start_gateway(
+    db: &TestDatabase,
+    mcp: &ServiceProcess,
+    model: &FakeModel,
+    extra: &[(&str, &str)],
+) -> ServiceProcess {
+    let mut gateway = command("todo-gateway", db);
+    gateway
+        .env("BETTER_AUTH_SECRET", AUTH_SECRET)
+        .env("MCP_JWT_SECRET", MCP_SECRET)
+        .env("MCP_URL", format!("http://{}/mcp", mcp.addr))
+        .env("LLM_BASE_URL", &model.url)
+        .env("LLM_MODEL", "fake-model")
+        .env("LLM_TIMEOUT_SECS", "2")
+        .args(["serve", "--bind", "127.0.0.1:0"]);
+    for (k, v) in extra {
+        if v.is_empty() {
+            gateway.env_remove(k);
+        } else {
+            gateway.env(k, v);
+        }
+    }
+    ServiceProcess::spawn(gateway, "todo-gateway")
+        .await
+        .unwrap_or_else(|l| panic!("todo-gateway:\n{l}"))
 }
 
 fn token(user: &str) -> String {
@@ -249,10 +273,138 @@ async fn upstream_failures_keep_the_users_message_and_leave_no_orphans(backend: 
     assert_eq!(status_code, StatusCode::OK, "{body}");
 }
 
+/// Two gateway instances on one database: a conversation continues on
+/// either, and turns on one conversation sent to both at once are serialised.
+async fn two_gateways_share_conversations_and_serialise_their_turns(backend: Backend) {
+    let stack = Stack::start(backend, &[]).await;
+    let other = stack.another_gateway().await;
+    stack.model.script(vec![ok(text("first"))]);
+    let (_, body) = stack.chat("mia", json!({"message": "start"})).await;
+    let id = body["conversation_id"].as_i64().expect("id");
+    let mut slow_a = ok(text("answer A"));
+    slow_a.delay = Duration::from_millis(300);
+    let mut slow_b = ok(text("answer B"));
+    slow_b.delay = Duration::from_millis(300);
+    stack
+        .model
+        .script(vec![slow_a, slow_b, ok(text("three turns so far"))]);
+    let (a, b) = tokio::join!(
+        stack.chat("mia", json!({"conversation_id": id, "message": "A"})),
+        stack.chat_via(
+            &other,
+            "mia",
+            json!({"conversation_id": id, "message": "B"})
+        ),
+    );
+    assert_eq!((a.0, b.0), (StatusCode::OK, StatusCode::OK), "{a:?} {b:?}");
+    let (status, body) = stack
+        .chat_via(
+            &other,
+            "mia",
+            json!({"conversation_id": id, "message": "How many?"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let contents = |messages: &Value| -> Vec<String> {
+        messages
+            .as_array()
+            .expect("messages")
+            .iter()
+            .filter_map(|m| m["content"].as_str().map(str::to_owned))
+            .collect()
+    };
+    // The last turn, on the second instance, saw everything the first wrote.
+    let seen = contents(&stack.model.requests()[3]["messages"]);
+    assert_eq!(seen.len(), 1 + 6 + 1, "{seen:?}");
+    let (_, conversation) = stack
+        .get("mia", &format!("/api/mia/conversations/{id}"))
+        .await;
+    let stored = contents(&conversation["messages"]);
+    assert_eq!(stored.len(), 8, "{stored:?}");
+    assert!(
+        stored[2..6].chunks(2).all(
+            |pair| matches!(pair, [q, r] if (q == "A" || q == "B") && r.starts_with("answer"))
+        ),
+        "each question is directly followed by its own answer: {stored:?}"
+    );
+}
+
 both_backends!(
     adding_a_task_runs_the_tool_and_stores_the_whole_turn,
     upstream_failures_keep_the_users_message_and_leave_no_orphans,
+    two_gateways_share_conversations_and_serialise_their_turns,
 );
+
+#[tokio::test]
+async fn a_model_that_cannot_be_reached_is_a_502_and_keeps_the_message() {
+    // Nothing listens on port 1 of the loopback.
+    let stack = Stack::start(
+        Backend::Sqlite,
+        &[("LLM_BASE_URL", "http://127.0.0.1:1/v1")],
+    )
+    .await;
+    let (status, body) = stack.chat("olga", json!({"message": "Add milk"})).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_eq!(body["error"], "llm_unavailable");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("try again")),
+        "{body}"
+    );
+    let (_, list) = stack.get("olga", "/api/olga/conversations").await;
+    let id = list["conversations"][0]["id"].as_i64().expect("kept");
+    let (_, conversation) = stack
+        .get("olga", &format!("/api/olga/conversations/{id}"))
+        .await;
+    assert_eq!(conversation["messages"].as_array().map(Vec::len), Some(1));
+    assert!(stack.gateway.logs().contains("model call failed"));
+}
+
+/// With HISTORY_MESSAGES=5 the window of the third turn would begin at the
+/// second turn's last answer; it begins at the second question instead, so
+/// the model never sees a tool result or an answer without what led to it.
+#[tokio::test]
+async fn the_history_window_starts_at_a_question() {
+    let stack = Stack::start(Backend::Sqlite, &[("HISTORY_MESSAGES", "5")]).await;
+    stack.model.script(vec![
+        ok(tool_calls(&[("m", "add_task", json!({"title": "milk"}))])),
+        ok(text("Added milk.")),
+        ok(tool_calls(&[("e", "add_task", json!({"title": "eggs"}))])),
+        ok(text("Added eggs.")),
+        ok(text("Eggs, most recently.")),
+    ]);
+    let (_, body) = stack.chat("pia", json!({"message": "Add milk"})).await;
+    let id = body["conversation_id"].as_i64().expect("id");
+    for message in ["Add eggs", "What did I add last?"] {
+        let (status, body) = stack
+            .chat("pia", json!({"conversation_id": id, "message": message}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let sent = &stack.model.requests()[4]["messages"];
+    let shape: Vec<(String, String)> = sent
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| {
+            (
+                m["role"].as_str().unwrap_or_default().to_owned(),
+                m["content"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let roles: Vec<&str> = shape.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(
+        roles,
+        ["system", "user", "assistant", "tool", "assistant", "user"],
+        "{shape:?}"
+    );
+    assert_eq!(shape[1].1, "Add eggs");
+    assert_eq!(sent[2]["tool_calls"][0]["id"], "e");
+    assert_eq!(sent[3]["tool_call_id"], "e");
+    assert_eq!(shape[5].1, "What did I add last?");
+}
 
 #[tokio::test]
 async fn auth_and_ownership_are_enforced() {

@@ -19,10 +19,10 @@ macro_rules! message_columns {
     };
 }
 
-/// Bind the parameters of [`insert_messages_sql`] to `$query`.
+/// Bind the six parameters of each message (see [`message_rows`]).
 macro_rules! bind_messages {
-    ($query:expr, $conversation_id:expr, $now:expr, $messages:expr) => {{
-        let mut query = $query.bind($conversation_id).bind($now);
+    ($query:expr, $messages:expr) => {{
+        let mut query = $query;
         for message in $messages {
             query = query
                 .bind(message.role.as_str())
@@ -36,9 +36,25 @@ macro_rules! bind_messages {
     }};
 }
 
+/// Bind the parameters of [`LeaseChange::touch_sql`] after `$1` to `$3`.
+macro_rules! bind_lease {
+    ($query:expr, $lease:expr) => {
+        match $lease {
+            LeaseChange::Keep => $query,
+            LeaseChange::Take {
+                owner,
+                now_ms,
+                until_ms,
+            } => $query.bind(owner).bind(until_ms).bind(now_ms),
+            LeaseChange::Renew { owner, until_ms } => $query.bind(owner).bind(until_ms),
+            LeaseChange::Release { owner } => $query.bind(owner),
+        }
+    };
+}
+
 impl Store {
-    /// A new conversation with its first message, in one transaction, its
-    /// lease already taken by `lease` (owner, expiry in Unix ms) when given.
+    /// A new conversation with its first message, atomically, its lease
+    /// already taken by `lease` (owner, expiry in Unix ms) when given.
     pub(crate) async fn insert_conversation(
         &self,
         user: &UserId,
@@ -47,33 +63,78 @@ impl Store {
         now: DateTime<Utc>,
         lease: Option<(&str, i64)>,
     ) -> Result<(Conversation, MessageRow), sqlx::Error> {
-        let sql = concat!(
+        let conversation = concat!(
             "insert into conversations (user_id, title, created_at, updated_at, lease_owner, lease_until) \
              values ($1, $2, $3, $3, $4, $5) returning ",
             conversation_columns!()
         );
-        let insert = insert_messages_sql(1);
-        on_pool!(self.writer(), |pool| {
-            let mut tx = pool.begin().await?;
-            let conversation = sqlx::query_as::<_, Conversation>(sql)
-                .bind(user.as_str())
-                .bind(title)
-                .bind(now)
-                .bind(lease.map(|(owner, _)| owner))
-                .bind(lease.map(|(_, until)| until))
+        let started = match self.writer() {
+            // One statement, one round trip, atomic by itself.
+            Pool::Postgres(pool) => {
+                let sql = format!(
+                    "with c as ({conversation}), \
+                     m as (insert into messages {MESSAGE_INSERT_COLUMNS} \
+                           select c.id, $3, $6, $7, $8, $9, $10, $11 from c returning id, created_at) \
+                     select c.id, c.title, c.created_at, c.updated_at, \
+                            m.id as message_id, m.created_at as message_created_at from c, m"
+                );
+                let row = bind_messages!(
+                    sqlx::query_as::<_, StartedRow>(sqlx::AssertSqlSafe(sql))
+                        .bind(user.as_str())
+                        .bind(title)
+                        .bind(now)
+                        .bind(lease.map(|(owner, _)| owner))
+                        .bind(lease.map(|(_, until)| until)),
+                    std::slice::from_ref(first)
+                )
+                .fetch_one(pool)
+                .await?;
+                (
+                    Conversation {
+                        id: row.id,
+                        title: row.title,
+                        created_at: row.created_at,
+                        updated_at: row.updated_at,
+                    },
+                    row.message_id,
+                    row.message_created_at,
+                )
+            }
+            Pool::Sqlite(pool) => {
+                let insert = sqlite_insert_messages(1);
+                let mut tx = pool.begin().await?;
+                let conversation = sqlx::query_as::<_, Conversation>(conversation)
+                    .bind(user.as_str())
+                    .bind(title)
+                    .bind(now)
+                    .bind(lease.map(|(owner, _)| owner))
+                    .bind(lease.map(|(_, until)| until))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let message = bind_messages!(
+                    sqlx::query_as::<_, MessageRow>(sqlx::AssertSqlSafe(insert))
+                        .bind(conversation.id)
+                        .bind(now),
+                    std::slice::from_ref(first)
+                )
                 .fetch_one(&mut *tx)
                 .await?;
-            let message = bind_messages!(
-                sqlx::query_as::<_, MessageRow>(sqlx::AssertSqlSafe(insert.as_str())),
-                conversation.id,
-                now,
-                std::slice::from_ref(first)
-            )
-            .fetch_one(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok((conversation, message))
-        })
+                tx.commit().await?;
+                (conversation, message.id, message.created_at)
+            }
+        };
+        let (conversation, message_id, message_created_at) = started;
+        let message = MessageRow {
+            id: message_id,
+            role: first.role.as_str().to_owned(),
+            content: first.content.clone(),
+            tool_calls: first.tool_calls.clone(),
+            tool_call_id: first.tool_call_id.clone(),
+            tool_name: first.tool_name.clone(),
+            is_error: first.is_error,
+            created_at: message_created_at,
+        };
+        Ok((conversation, message))
     }
 
     pub async fn get_conversation(
@@ -146,10 +207,10 @@ impl Store {
         Ok(done == 1)
     }
 
-    /// Append messages and touch the conversation, in one transaction,
-    /// doing to its lease what `lease` says. Nothing is written when the
-    /// user has no such conversation, or when another owner holds the lease
-    /// that [`LeaseChange::Take`] asks for.
+    /// Append messages and touch the conversation, atomically, doing to
+    /// its lease what `lease` says. Nothing is written when the user has no
+    /// such conversation, or when another owner holds the lease that
+    /// [`LeaseChange::Take`] asks for.
     pub(crate) async fn append_messages(
         &self,
         user: &UserId,
@@ -158,80 +219,104 @@ impl Store {
         now: DateTime<Utc>,
         lease: LeaseChange<'_>,
     ) -> Result<Appended, sqlx::Error> {
-        // SET reads the old row, so every CASE tests the old owner.
-        let touch = match lease {
-            LeaseChange::Keep => {
-                "update conversations set updated_at = $3 where id = $1 and user_id = $2"
-            }
-            LeaseChange::Take { .. } => {
-                "update conversations set updated_at = $3, lease_owner = $4, lease_until = $5 \
-                 where id = $1 and user_id = $2 \
-                 and (lease_owner is null or lease_owner = $4 or lease_until < $6)"
-            }
-            LeaseChange::Renew { .. } => {
-                "update conversations set updated_at = $3, \
-                 lease_until = case when lease_owner = $4 then $5 else lease_until end \
-                 where id = $1 and user_id = $2"
-            }
-            LeaseChange::Release { .. } => {
-                "update conversations set updated_at = $3, \
-                 lease_owner = case when lease_owner = $4 then null else lease_owner end, \
-                 lease_until = case when lease_owner = $4 then null else lease_until end \
-                 where id = $1 and user_id = $2"
-            }
-        };
-        let insert = insert_messages_sql(messages.len());
-        let exists = "select 1 from conversations where id = $1 and user_id = $2";
-        on_pool!(self.writer(), |pool| {
-            // The first statement writes, so a SQLite transaction takes the
-            // write lock at once and never has to upgrade a read lock.
-            let mut tx = pool.begin().await?;
-            let query = sqlx::query(touch)
-                .bind(conversation_id)
-                .bind(user.as_str())
-                .bind(now);
-            let query = match lease {
-                LeaseChange::Keep => query,
-                LeaseChange::Take {
-                    owner,
-                    now_ms,
-                    until_ms,
-                } => query.bind(owner).bind(until_ms).bind(now_ms),
-                LeaseChange::Renew { owner, until_ms } => query.bind(owner).bind(until_ms),
-                LeaseChange::Release { owner } => query.bind(owner),
-            };
-            let touched = query.execute(&mut *tx).await?.rows_affected();
-            if touched != 1 {
-                let found = sqlx::query(exists)
+        let touch = lease.touch_sql();
+        let mut stored = match self.writer() {
+            // One statement, one round trip, atomic by itself: the UPDATE
+            // feeds the INSERT, which writes nothing when it touched nothing.
+            Pool::Postgres(pool) if !messages.is_empty() => {
+                let first = 4 + lease.parameters();
+                let values = message_rows(first, messages.len(), |row| format!("{row}, "));
+                let sql = format!(
+                    "with touched as ({touch} returning id) \
+                     insert into messages {MESSAGE_INSERT_COLUMNS} \
+                     select touched.id, $3, v.role, v.content, v.tool_calls, v.tool_call_id, v.tool_name, v.is_error \
+                     from touched cross join (values {values}) \
+                     as v(n, role, content, tool_calls, tool_call_id, tool_name, is_error) \
+                     order by v.n returning {}",
+                    message_columns!()
+                );
+                let query = sqlx::query_as::<_, MessageRow>(sqlx::AssertSqlSafe(sql))
                     .bind(conversation_id)
                     .bind(user.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .is_some();
-                tx.rollback().await?;
-                return Ok(if found {
-                    Appended::Busy
-                } else {
-                    Appended::Missing
-                });
+                    .bind(now);
+                let rows = bind_messages!(bind_lease!(query, lease), messages)
+                    .fetch_all(pool)
+                    .await?;
+                if rows.is_empty() {
+                    return self.why_not_touched(user, conversation_id).await;
+                }
+                rows
             }
-            let mut stored = if messages.is_empty() {
+            Pool::Postgres(pool) => {
+                let query = sqlx::query(touch)
+                    .bind(conversation_id)
+                    .bind(user.as_str())
+                    .bind(now);
+                let touched = bind_lease!(query, lease)
+                    .execute(pool)
+                    .await?
+                    .rows_affected();
+                if touched != 1 {
+                    return self.why_not_touched(user, conversation_id).await;
+                }
                 Vec::new()
-            } else {
-                bind_messages!(
-                    sqlx::query_as::<_, MessageRow>(sqlx::AssertSqlSafe(insert.as_str())),
-                    conversation_id,
-                    now,
-                    messages
-                )
-                .fetch_all(&mut *tx)
+            }
+            Pool::Sqlite(pool) => {
+                // The first statement writes, so the transaction takes the
+                // write lock at once and never has to upgrade a read lock.
+                let mut tx = pool.begin().await?;
+                let query = sqlx::query(touch)
+                    .bind(conversation_id)
+                    .bind(user.as_str())
+                    .bind(now);
+                let touched = bind_lease!(query, lease)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if touched != 1 {
+                    tx.rollback().await?;
+                    return self.why_not_touched(user, conversation_id).await;
+                }
+                let stored = if messages.is_empty() {
+                    Vec::new()
+                } else {
+                    let insert = sqlite_insert_messages(messages.len());
+                    bind_messages!(
+                        sqlx::query_as::<_, MessageRow>(sqlx::AssertSqlSafe(insert))
+                            .bind(conversation_id)
+                            .bind(now),
+                        messages
+                    )
+                    .fetch_all(&mut *tx)
+                    .await?
+                };
+                tx.commit().await?;
+                stored
+            }
+        };
+        // RETURNING promises no order; ids follow the VALUES.
+        stored.sort_by_key(|m| m.id);
+        Ok(Appended::Stored(stored))
+    }
+
+    /// Why an append touched no conversation: someone else's lease, or no
+    /// such conversation of this user.
+    async fn why_not_touched(
+        &self,
+        user: &UserId,
+        conversation_id: i64,
+    ) -> Result<Appended, sqlx::Error> {
+        Ok(
+            if self
+                .get_conversation(user, conversation_id)
                 .await?
-            };
-            tx.commit().await?;
-            // RETURNING promises no order; ids follow the VALUES.
-            stored.sort_by_key(|m| m.id);
-            Ok(Appended::Stored(stored))
-        })
+                .is_some()
+            {
+                Appended::Busy
+            } else {
+                Appended::Missing
+            },
+        )
     }
 
     /// The last `limit` messages with id below `before_id`, newest first.
@@ -320,28 +405,84 @@ pub(crate) enum Appended {
     Missing,
 }
 
-/// One INSERT of `rows` messages of one conversation: `$1` is the
-/// conversation, `$2` the time, then six parameters per message. The text
-/// is made of placeholders only, which is why callers may `AssertSqlSafe` it.
-fn insert_messages_sql(rows: usize) -> String {
-    let mut sql = String::from(
-        "insert into messages (conversation_id, created_at, role, content, tool_calls, tool_call_id, tool_name, is_error) values ",
-    );
-    for row in 0..rows {
-        let p = 3 + row * 6;
-        if row > 0 {
-            sql.push_str(", ");
+impl LeaseChange<'_> {
+    /// The UPDATE that touches the conversation: `$1` is its id, `$2` the
+    /// user, `$3` the time, then [`LeaseChange::parameters`] more. SET reads
+    /// the old row, so every CASE tests the old owner.
+    fn touch_sql(self) -> &'static str {
+        match self {
+            Self::Keep => "update conversations set updated_at = $3 where id = $1 and user_id = $2",
+            Self::Take { .. } => {
+                "update conversations set updated_at = $3, lease_owner = $4, lease_until = $5 \
+                 where id = $1 and user_id = $2 \
+                 and (lease_owner is null or lease_owner = $4 or lease_until < $6)"
+            }
+            Self::Renew { .. } => {
+                "update conversations set updated_at = $3, \
+                 lease_until = case when lease_owner = $4 then $5 else lease_until end \
+                 where id = $1 and user_id = $2"
+            }
+            Self::Release { .. } => {
+                "update conversations set updated_at = $3, \
+                 lease_owner = case when lease_owner = $4 then null else lease_owner end, \
+                 lease_until = case when lease_owner = $4 then null else lease_until end \
+                 where id = $1 and user_id = $2"
+            }
         }
-        sql.push_str(&format!(
-            "($1, $2, ${}, ${}, ${}, ${}, ${}, ${})",
-            p,
-            p + 1,
-            p + 2,
-            p + 3,
-            p + 4,
-            p + 5
-        ));
     }
-    sql.push_str(concat!(" returning ", message_columns!()));
-    sql
+
+    fn parameters(self) -> usize {
+        match self {
+            Self::Keep => 0,
+            Self::Take { .. } => 3,
+            Self::Renew { .. } => 2,
+            Self::Release { .. } => 1,
+        }
+    }
+}
+
+/// A started conversation with the id and time of its first message.
+#[derive(sqlx::FromRow)]
+struct StartedRow {
+    id: i64,
+    title: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    message_id: i64,
+    message_created_at: DateTime<Utc>,
+}
+
+const MESSAGE_INSERT_COLUMNS: &str =
+    "(conversation_id, created_at, role, content, tool_calls, tool_call_id, tool_name, is_error)";
+
+/// `rows` groups of the six parameters of a message (bound by
+/// `bind_messages!`) from `$first` on, each group led by `lead(row)`. Only
+/// placeholders are generated, which is why the SQL built from them may be
+/// marked `AssertSqlSafe`.
+fn message_rows(first: usize, rows: usize, lead: impl Fn(usize) -> String) -> String {
+    (0..rows)
+        .map(|row| {
+            let p = first + row * 6;
+            format!(
+                "({}${p}, ${}, ${}, ${}, ${}, ${})",
+                lead(row),
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// SQLite's INSERT of `rows` messages: `$1` is the conversation, `$2` the
+/// time, then the messages.
+fn sqlite_insert_messages(rows: usize) -> String {
+    format!(
+        "insert into messages {MESSAGE_INSERT_COLUMNS} values {} returning {}",
+        message_rows(3, rows, |_| "$1, $2, ".to_owned()),
+        message_columns!()
+    )
 }
