@@ -83,6 +83,42 @@ fn cpu_ms(pid: u32) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// CPU ms used so far by every process named `postgres` (the server and its
+/// backends; backends that end during a run are missed, and there are few).
+fn postgres_cpu_ms() -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        })
+        .map(cpu_ms)
+        .sum()
+}
+
+/// The whole machine's (busy, total) CPU time so far, in clock ticks.
+fn machine_cpu() -> (f64, f64) {
+    std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().next()?;
+            let ticks: Vec<f64> = line
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|v| v.parse().ok())
+                .collect();
+            let total: f64 = ticks.iter().sum();
+            // idle and iowait
+            let idle = ticks.get(3)? + ticks.get(4)?;
+            Some((total - idle, total))
+        })
+        .unwrap_or((0.0, 1.0))
+}
+
 struct Conn {
     sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
     user: String,
@@ -184,6 +220,11 @@ struct Run {
     /// CPU ms per turn of the gateway and of the task server.
     gateway_cpu: f64,
     mcp_cpu: f64,
+    /// CPU ms per turn of PostgreSQL, and of this program (load and model).
+    postgres_cpu: f64,
+    bench_cpu: f64,
+    /// How busy the whole machine was, in percent.
+    machine_busy: f64,
 }
 
 async fn load(
@@ -223,6 +264,9 @@ async fn load(
     let pid = gateway.child.id().unwrap_or(0);
     let mcp_pid = mcp.child.id().unwrap_or(0);
     let (gateway_cpu, mcp_cpu) = (cpu_ms(pid), cpu_ms(mcp_pid));
+    let machine = machine_cpu();
+    let postgres_cpu = postgres_cpu_ms();
+    let bench_cpu = cpu_ms(std::process::id());
     let mut max_rss: f64 = 0.0;
     while started.elapsed() < Duration::from_secs(seconds) {
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -231,6 +275,10 @@ async fn load(
     stop.store(true, Ordering::Relaxed);
     let gateway_cpu = cpu_ms(pid) - gateway_cpu;
     let mcp_cpu = cpu_ms(mcp_pid) - mcp_cpu;
+    let machine_end = machine_cpu();
+    let postgres_cpu = postgres_cpu_ms() - postgres_cpu;
+    let bench_cpu = cpu_ms(std::process::id()) - bench_cpu;
+    let machine_busy = 100.0 * (machine_end.0 - machine.0) / (machine_end.1 - machine.1).max(1.0);
     let mut total = Vec::new();
     let mut overhead = Vec::new();
     while let Some(samples) = workers.join_next().await {
@@ -246,6 +294,9 @@ async fn load(
     Ok(Run {
         gateway_cpu: gateway_cpu / turns,
         mcp_cpu: mcp_cpu / turns,
+        postgres_cpu: postgres_cpu / turns,
+        bench_cpu: bench_cpu / turns,
+        machine_busy,
         turns: total.len(),
         errors: errors.load(Ordering::Relaxed),
         seconds,
@@ -284,9 +335,9 @@ async fn bench() -> BenchResult<()> {
 
     let model = fake_model().await?;
     println!(
-        "| run | turns/s | turn p50 ms | turn p99 ms | overhead p50 ms | overhead p99 ms | errors | gateway RSS MB | CPU ms/turn gateway | CPU ms/turn todo-mcp |"
+        "| run | turns/s | turn p50 ms | turn p99 ms | overhead p50 ms | overhead p99 ms | errors | gateway RSS MB | CPU ms/turn: gateway | todo-mcp | postgres | bench | machine CPU busy % |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut notes = Vec::new();
     for backend in backends {
         let name = if backend == Backend::Sqlite {
@@ -324,7 +375,7 @@ async fn bench() -> BenchResult<()> {
         for (round, c) in concurrency.iter().enumerate() {
             let run = load(&gateway, &mcp, *c, seconds, round, continued).await?;
             println!(
-                "| {name}{} c={c} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.1} | {:.2} | {:.2} |",
+                "| {name}{} c={c} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} |",
                 if continued { " continued" } else { "" },
                 run.turns as f64 / run.seconds,
                 percentile(&run.total, 0.5),
@@ -334,7 +385,10 @@ async fn bench() -> BenchResult<()> {
                 run.errors,
                 run.max_rss,
                 run.gateway_cpu,
-                run.mcp_cpu
+                run.mcp_cpu,
+                run.postgres_cpu,
+                run.bench_cpu,
+                run.machine_busy
             );
         }
         notes.push(format!("{name}: gateway idle RSS {idle:.1} MB"));
