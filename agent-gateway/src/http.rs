@@ -458,11 +458,18 @@ async fn get_conversation(
     let id = conversation_id(&id)?;
     let limit = page_limit(query.limit)?;
     let found = conversation::get(&state.store, &user, id).await?;
-    let messages =
+    let mut messages =
         conversation::page(&state.store, &user, id, query.after.unwrap_or(0), limit).await?;
-    let next = (messages.len() == limit as usize)
-        .then(|| messages.last().map(|m| m.id))
-        .flatten();
+    let full = messages.len() == limit as usize;
+    // A page never ends between a step's calls and their results.
+    if full
+        && let Some(last) = messages.last()
+        && (last.role == Role::Tool || last.tool_calls.is_some())
+    {
+        let rest = conversation::page(&state.store, &user, id, last.id, MAX_PAGE).await?;
+        messages.extend(rest.into_iter().take_while(|m| m.role == Role::Tool));
+    }
+    let next = full.then(|| messages.last().map(|m| m.id)).flatten();
     Ok(Json(json!({
         "conversation_id": found.id,
         "title": found.title,
@@ -504,9 +511,12 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// The largest page a client may ask for.
+const MAX_PAGE: u32 = 200;
+
 fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
     match limit.unwrap_or(50) {
-        n @ 1..=200 => Ok(n),
+        n @ 1..=MAX_PAGE => Ok(n),
         n => Err(ApiError::BadRequest(format!(
             "limit must be between 1 and 200, got {n}"
         ))),
@@ -515,36 +525,41 @@ fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
 
 /// Messages as the API shows them: user and assistant messages, with the
 /// assistant's tool calls joined to their results (tool messages fold in).
+/// A step's results are the tool messages stored right after its calls
+/// (one statement stores them together), so call ids that a model reuses
+/// from turn to turn cannot mix results up.
 fn message_views(messages: &[Message]) -> Vec<serde_json::Value> {
     let mut views = Vec::new();
-    for message in messages {
-        match message.role {
-            Role::Tool => continue,
-            Role::User | Role::Assistant => {
-                let mut view = json!({
-                    "id": message.id,
-                    "role": message.role.as_str(),
-                    "content": message.content,
-                    "created_at": format_timestamp(&message.created_at),
-                });
-                if let Some(calls) = message.tool_calls.as_deref() {
-                    view["tool_calls"] = tool_call_views(calls, messages);
-                }
-                views.push(view);
-            }
+    for (index, message) in messages.iter().enumerate() {
+        if message.role == Role::Tool {
+            continue;
         }
+        let mut view = json!({
+            "id": message.id,
+            "role": message.role.as_str(),
+            "content": message.content,
+            "created_at": format_timestamp(&message.created_at),
+        });
+        if let Some(calls) = message.tool_calls.as_deref() {
+            let results: Vec<&Message> = messages[index + 1..]
+                .iter()
+                .take_while(|m| m.role == Role::Tool)
+                .collect();
+            view["tool_calls"] = tool_call_views(calls, &results);
+        }
+        views.push(view);
     }
     views
 }
 
-fn tool_call_views(calls: &str, messages: &[Message]) -> serde_json::Value {
+fn tool_call_views(calls: &str, results: &[&Message]) -> serde_json::Value {
     let calls: Vec<crate::llm::ToolCall> = serde_json::from_str(calls).unwrap_or_default();
     calls
         .iter()
         .map(|call| {
-            let result = messages
+            let result = results
                 .iter()
-                .find(|m| m.role == Role::Tool && m.tool_call_id.as_deref() == Some(call.id.as_str()));
+                .find(|m| m.tool_call_id.as_deref() == Some(call.id.as_str()));
             json!({
                 "name": call.function.name,
                 "arguments": serde_json::from_str::<serde_json::Value>(&call.function.arguments).unwrap_or(serde_json::Value::Null),

@@ -1053,3 +1053,109 @@ async fn the_readme_gateway_table_matches_help() {
     let from_help = help_env_vars(&help);
     assert_eq!(table, from_help, "README gateway table vs --help");
 }
+
+/// Pages of conversations and of messages; a page never splits a step, and a
+/// model that reuses call ids from turn to turn gets each result shown with
+/// its own call.
+#[tokio::test]
+async fn conversations_and_messages_come_in_pages() {
+    let stack = Stack::start(Backend::Sqlite, &[]).await;
+    stack.model.script(vec![
+        ok(tool_calls(&[
+            ("call_0", "add_task", json!({"title": "a"})),
+            ("call_1", "add_task", json!({"title": "b"})),
+        ])),
+        ok(text("Added a and b.")),
+        ok(tool_calls(&[(
+            "call_0",
+            "complete_task",
+            json!({"task_id": 1}),
+        )])),
+        ok(text("Completed a.")),
+        ok(text("second")),
+        ok(text("third")),
+    ]);
+    let (_, body) = stack.chat("quinn", json!({"message": "Add a and b"})).await;
+    let id = body["conversation_id"].as_i64().expect("id");
+    let (status, _) = stack
+        .chat(
+            "quinn",
+            json!({"conversation_id": id, "message": "Complete a"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let mut shown = Vec::new();
+    let mut after = None::<i64>;
+    let mut pages = 0;
+    loop {
+        let query = match after {
+            Some(a) => format!("?limit=2&after={a}"),
+            None => "?limit=2".to_owned(),
+        };
+        let (status, page) = stack
+            .get("quinn", &format!("/api/quinn/conversations/{id}{query}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        pages += 1;
+        shown.extend(page["messages"].as_array().expect("messages").clone());
+        match page["next_after"].as_i64() {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+        assert!(pages < 10, "pages never end");
+    }
+    let contents: Vec<&str> = shown
+        .iter()
+        .map(|m| m["content"].as_str().unwrap_or("(calls)"))
+        .collect();
+    assert_eq!(
+        contents,
+        [
+            "Add a and b",
+            "(calls)",
+            "Added a and b.",
+            "Complete a",
+            "(calls)",
+            "Completed a."
+        ]
+    );
+    let first_step = shown[1]["tool_calls"].as_array().expect("calls");
+    assert_eq!(
+        first_step.len(),
+        2,
+        "the page was not split inside the step"
+    );
+    assert_eq!(first_step[1]["result"]["title"], "b");
+    let second_step = &shown[4]["tool_calls"][0];
+    assert_eq!(second_step["name"], "complete_task");
+    assert_eq!(
+        second_step["result"]["completed"], true,
+        "call_0 of the second turn shows its own result: {second_step}"
+    );
+
+    for message in ["another", "and another"] {
+        let (status, _) = stack.chat("quinn", json!({"message": message})).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (_, first) = stack.get("quinn", "/api/quinn/conversations?limit=2").await;
+    let titles: Vec<&str> = first["conversations"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|c| c["title"].as_str())
+        .collect();
+    assert_eq!(titles, ["and another", "another"], "newest first");
+    let next = first["next_after"].as_i64().expect("a next page");
+    let (_, second) = stack
+        .get(
+            "quinn",
+            &format!("/api/quinn/conversations?limit=2&after={next}"),
+        )
+        .await;
+    assert_eq!(second["conversations"][0]["title"], "Add a and b");
+    assert_eq!(second["conversations"].as_array().map(Vec::len), Some(1));
+    assert!(second["next_after"].is_null());
+    let (status, body) = stack.get("quinn", "/api/quinn/conversations?limit=0").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
