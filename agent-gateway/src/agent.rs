@@ -69,6 +69,8 @@ pub enum TurnError {
 /// One tool call of a turn, as the API reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ToolCallReport {
+    /// The model's id for the call (as in the `tool_call` stream event).
+    pub id: String,
     pub name: String,
     pub arguments: Value,
     pub result: Value,
@@ -79,6 +81,8 @@ pub struct ToolCallReport {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TurnReport {
     pub conversation_id: i64,
+    /// The stored answer.
+    pub message_id: i64,
     pub response: String,
     pub tool_calls: Vec<ToolCallReport>,
     /// Where the turn's time went (sent as a `Server-Timing` header).
@@ -91,6 +95,38 @@ pub struct TurnReport {
 pub struct Timings {
     pub llm: Duration,
     pub mcp: Duration,
+}
+
+/// What a streamed turn reports as it goes, in this order: `Conversation`
+/// once the user's message is stored, then text and tool calls as they come,
+/// and `Finished` last.
+#[derive(Debug)]
+pub enum TurnEvent {
+    Conversation {
+        conversation_id: i64,
+    },
+    /// Text of the model's answer (of any step) as it streams.
+    TextDelta(String),
+    ToolCall {
+        id: String,
+        name: String,
+        arguments: Value,
+    },
+    ToolResult {
+        id: String,
+        result: Value,
+        is_error: bool,
+    },
+    Finished(Result<TurnReport, TurnError>),
+}
+
+type Events = tokio::sync::mpsc::UnboundedSender<TurnEvent>;
+
+/// Hand an event on; a listener that went away changes nothing.
+fn emit(events: Option<&Events>, event: TurnEvent) {
+    if let Some(events) = events {
+        let _ = events.send(event);
+    }
 }
 
 /// Everything a turn needs. Cheap to clone.
@@ -109,6 +145,46 @@ impl Agent {
         user: &UserId,
         conversation: Option<ConversationId>,
         text: MessageText,
+    ) -> Result<TurnReport, TurnError> {
+        // In a task of its own: a client that hangs up must not cut the turn
+        // short half-way (its lease would stay taken until it expires).
+        let (agent, user) = (self.clone(), user.clone());
+        tokio::spawn(async move {
+            agent
+                .turn_with_events(&user, conversation, text, None)
+                .await
+        })
+        .await
+        .unwrap_or_else(|error| Err(todo_shared::Error::internal(error.to_string()).into()))
+    }
+
+    /// Run one turn in a task of its own, using the model's streaming mode,
+    /// and report it as it goes. The turn runs to its end and is stored
+    /// whether or not anyone still listens: a client that goes away
+    /// mid-turn finds the whole turn in the conversation when it comes back.
+    pub fn stream_turn(
+        &self,
+        user: UserId,
+        conversation: Option<ConversationId>,
+        text: MessageText,
+    ) -> tokio::sync::mpsc::UnboundedReceiver<TurnEvent> {
+        let (events, receiver) = tokio::sync::mpsc::unbounded_channel();
+        let agent = self.clone();
+        tokio::spawn(async move {
+            let result = agent
+                .turn_with_events(&user, conversation, text, Some(&events))
+                .await;
+            emit(Some(&events), TurnEvent::Finished(result));
+        });
+        receiver
+    }
+
+    async fn turn_with_events(
+        &self,
+        user: &UserId,
+        conversation: Option<ConversationId>,
+        text: MessageText,
+        events: Option<&Events>,
     ) -> Result<TurnReport, TurnError> {
         let owner = lease_owner();
         let lease = self.config.lease;
@@ -133,8 +209,14 @@ impl Agent {
                 (ConversationId::parse(started.id)?, Ok(Vec::new()))
             }
         };
+        emit(
+            events,
+            TurnEvent::Conversation {
+                conversation_id: id.get(),
+            },
+        );
         let result = match history {
-            Ok(history) => self.run(user, id, &owner, history, text).await,
+            Ok(history) => self.run(user, id, &owner, history, text, events).await,
             Err(error) => Err(error.into()),
         };
         // A finished turn gave the lease back with its answer.
@@ -193,6 +275,7 @@ impl Agent {
         owner: &str,
         history: Vec<Message>,
         text: MessageText,
+        events: Option<&Events>,
     ) -> Result<TurnReport, TurnError> {
         let listed = std::time::Instant::now();
         let tools = function_definitions(&self.tasks.tools(user).await?);
@@ -209,12 +292,22 @@ impl Agent {
 
         for _ in 0..self.config.max_steps {
             let asked = std::time::Instant::now();
-            let completion = self.llm.complete(&messages, &tools).await?;
+            let completion = match events {
+                Some(events) => {
+                    let mut on_text = |text: &str| {
+                        let _ = events.send(TurnEvent::TextDelta(text.to_owned()));
+                    };
+                    self.llm
+                        .complete_streaming(&messages, &tools, &mut on_text)
+                        .await?
+                }
+                None => self.llm.complete(&messages, &tools).await?,
+            };
             timings.llm += asked.elapsed();
             let assistant = completion.message;
             if assistant.tool_calls.is_empty() {
                 let response = assistant.content.clone().unwrap_or_default();
-                conversation::append(
+                let stored = conversation::append(
                     &self.store,
                     user,
                     id,
@@ -224,10 +317,21 @@ impl Agent {
                 .await?;
                 return Ok(TurnReport {
                     conversation_id: id.get(),
+                    message_id: stored.last().map_or(0, |m| m.id),
                     response,
                     tool_calls: reports,
                     timings,
                 });
+            }
+            for call in &assistant.tool_calls {
+                emit(
+                    events,
+                    TurnEvent::ToolCall {
+                        id: call.id.clone(),
+                        name: call.function.name.clone(),
+                        arguments: arguments_value(&call.function.arguments),
+                    },
+                );
             }
             let called = std::time::Instant::now();
             let outcomes = join_all(assistant.tool_calls.iter().map(|call| {
@@ -254,11 +358,20 @@ impl Agent {
                     call.id.clone(),
                     outcome.text.clone(),
                 ));
+                let result = outcome.structured.unwrap_or(Value::String(outcome.text));
+                emit(
+                    events,
+                    TurnEvent::ToolResult {
+                        id: call.id.clone(),
+                        result: result.clone(),
+                        is_error: outcome.is_error,
+                    },
+                );
                 reports.push(ToolCallReport {
+                    id: call.id.clone(),
                     name: call.function.name.clone(),
-                    arguments: serde_json::from_str(&call.function.arguments)
-                        .unwrap_or(Value::Null),
-                    result: outcome.structured.unwrap_or(Value::String(outcome.text)),
+                    arguments: arguments_value(&call.function.arguments),
+                    result,
                     is_error: outcome.is_error,
                 });
             }
@@ -274,7 +387,7 @@ impl Agent {
             messages.push(assistant);
             messages.extend(results);
         }
-        conversation::append(
+        let stored = conversation::append(
             &self.store,
             user,
             id,
@@ -285,13 +398,20 @@ impl Agent {
             Hold::Release(owner),
         )
         .await?;
+        emit(events, TurnEvent::TextDelta(STEP_LIMIT_MESSAGE.to_owned()));
         Ok(TurnReport {
             conversation_id: id.get(),
+            message_id: stored.last().map_or(0, |m| m.id),
             response: STEP_LIMIT_MESSAGE.to_owned(),
             tool_calls: reports,
             timings,
         })
     }
+}
+
+/// The model's arguments as JSON (null when they are not JSON).
+fn arguments_value(arguments: &str) -> Value {
+    serde_json::from_str(arguments).unwrap_or(Value::Null)
 }
 
 /// A token naming this turn as the holder of a lease.

@@ -112,6 +112,10 @@ pub struct ServeArgs {
     #[arg(long, env = "TOOL_TIMEOUT_SECS", default_value_t = 30)]
     pub tool_timeout_secs: u64,
 
+    /// Seconds between keep-alive comments of a quiet streamed reply.
+    #[arg(long, env = "SSE_KEEPALIVE_SECS", default_value_t = 15)]
+    pub sse_keepalive_secs: u64,
+
     /// Most model calls in one turn.
     #[arg(long, env = "MAX_AGENT_STEPS", default_value_t = 8)]
     pub max_agent_steps: u32,
@@ -148,6 +152,10 @@ impl ServeArgs {
 
     pub fn tool_timeout(&self) -> Duration {
         Duration::from_secs(self.tool_timeout_secs.max(1))
+    }
+
+    pub fn sse_keepalive(&self) -> Duration {
+        Duration::from_secs(self.sse_keepalive_secs.max(1))
     }
 }
 

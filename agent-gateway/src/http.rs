@@ -11,8 +11,9 @@ use std::sync::Arc;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -31,7 +32,7 @@ use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::key_extractor::KeyExtractor;
 
-use crate::agent::{Agent, TurnError};
+use crate::agent::{Agent, TurnError, TurnEvent};
 use crate::llm::LlmError;
 
 /// Largest request body accepted (a 10,000-character message fits easily).
@@ -42,6 +43,8 @@ pub struct AppState {
     pub agent: Agent,
     pub verifier: TokenVerifier,
     pub store: Store,
+    /// How often a streamed turn sends a keep-alive comment while quiet.
+    pub keep_alive: Duration,
 }
 
 /// Requests a user may make per minute.
@@ -199,10 +202,13 @@ pub enum ApiError {
     Forbidden(String),
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// Status, code and message: the one mapping of errors to what clients
+    /// see (a JSON body, or a stream's `error` event). Causes that clients do
+    /// not see are logged here.
+    fn parts(&self) -> (StatusCode, &'static str, String) {
         use todo_shared::Error as E;
-        let (status, code, message) = match &self {
+        match self {
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m.clone()),
             Self::Unprocessable(m) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", m.clone())
@@ -260,7 +266,13 @@ impl IntoResponse for ApiError {
                 )
             }
             Self::Turn(TurnError::Busy) => (StatusCode::CONFLICT, "busy", self.to_string()),
-        };
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = self.parts();
         let mut response =
             (status, Json(json!({"error": code, "message": message}))).into_response();
         if status == StatusCode::UNAUTHORIZED {
@@ -384,6 +396,7 @@ pub struct ChatRequest {
 async fn chat(
     State(state): State<Arc<AppState>>,
     Caller(user): Caller,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<ChatRequest>,
 ) -> Result<Response, ApiError> {
     let text = MessageText::parse(&request.message)?;
@@ -391,6 +404,14 @@ async fn chat(
         .conversation_id
         .map(ConversationId::parse)
         .transpose()?;
+    let streamed = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/event-stream"));
+    if streamed {
+        return stream_chat(&state, user, conversation, text).await;
+    }
     let report = state.agent.turn(&user, conversation, text).await?;
     // Where the time went, for operators and the benchmark (W3C Server-Timing).
     let timing = format!(
@@ -403,6 +424,75 @@ async fn chat(
         response.headers_mut().insert("server-timing", value);
     }
     Ok(response)
+}
+
+/// A turn as server-sent events (see docs/streaming.md). Failures before the
+/// user's message is stored (no such conversation, another turn still
+/// running) are plain HTTP errors; later ones are `error` events.
+async fn stream_chat(
+    state: &AppState,
+    user: UserId,
+    conversation: Option<ConversationId>,
+    text: MessageText,
+) -> Result<Response, ApiError> {
+    let mut events = state.agent.stream_turn(user, conversation, text);
+    let first = match events.recv().await {
+        Some(TurnEvent::Finished(Err(error))) => return Err(ApiError::Turn(error)),
+        Some(event) => event,
+        None => {
+            return Err(ApiError::Domain(todo_shared::Error::internal(
+                "a streamed turn ended without a word",
+            )));
+        }
+    };
+    let stream =
+        futures::stream::unfold((Some(first), events), |(pending, mut events)| async move {
+            let event = match pending {
+                Some(event) => event,
+                None => events.recv().await?,
+            };
+            let sse = sse_event(event);
+            Some((Ok::<_, std::convert::Infallible>(sse), (None, events)))
+        });
+    let mut response = Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(state.keep_alive))
+        .into_response();
+    // Proxies such as nginx must pass events on as they come.
+    response
+        .headers_mut()
+        .insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+fn sse_event(event: TurnEvent) -> Event {
+    let data = match event {
+        TurnEvent::Conversation { conversation_id } => {
+            json!({"type": "conversation", "conversation_id": conversation_id})
+        }
+        TurnEvent::TextDelta(text) => json!({"type": "text_delta", "text": text}),
+        TurnEvent::ToolCall {
+            id,
+            name,
+            arguments,
+        } => json!({"type": "tool_call", "id": id, "name": name, "arguments": arguments}),
+        TurnEvent::ToolResult {
+            id,
+            result,
+            is_error,
+        } => json!({"type": "tool_result", "id": id, "result": result, "is_error": is_error}),
+        TurnEvent::Finished(Ok(report)) => json!({
+            "type": "done",
+            "conversation_id": report.conversation_id,
+            "message_id": report.message_id,
+            "response": report.response,
+            "tool_calls": report.tool_calls,
+        }),
+        TurnEvent::Finished(Err(error)) => {
+            let (_, code, message) = ApiError::Turn(error).parts();
+            json!({"type": "error", "error": code, "message": message})
+        }
+    };
+    Event::default().data(data.to_string())
 }
 
 #[derive(Debug, Deserialize)]

@@ -12,6 +12,8 @@
 //! attempts and in total waiting time. A timeout is not retried: the turn
 //! would otherwise take minutes.
 
+mod stream;
+
 use std::time::Duration;
 
 use rand::Rng as _;
@@ -215,7 +217,12 @@ struct ChatRequest<'a> {
     messages: &'a [ChatMessage],
     #[serde(skip_serializing_if = "<[ToolDefinition]>::is_empty")]
     tools: &'a [ToolDefinition],
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    stream: bool,
 }
+
+/// Where streamed text goes as it arrives.
+pub type TextSink<'a> = &'a mut (dyn FnMut(&str) + Send);
 
 #[derive(Deserialize)]
 struct ChatResponse {
@@ -247,6 +254,17 @@ struct Failure {
     retry_after: Option<Duration>,
 }
 
+impl Failure {
+    /// A failure that trying again would not mend.
+    fn fatal(error: LlmError) -> Self {
+        Self {
+            error,
+            retry: false,
+            retry_after: None,
+        }
+    }
+}
+
 impl LlmClient {
     pub fn new(config: LlmConfig) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
@@ -271,10 +289,34 @@ impl LlmClient {
         messages: &[ChatMessage],
         tools: &[ToolDefinition],
     ) -> Result<Completion, LlmError> {
+        self.call(messages, tools, None).await
+    }
+
+    /// [`LlmClient::complete`] in the model's streaming mode: `on_text` gets
+    /// the answer's text as it arrives. Failures before the answer starts
+    /// are retried as usual; once it streams, a failure ends the call (the
+    /// text already handed on cannot be taken back). A server that ignores
+    /// `stream` and answers in one piece is read as such.
+    pub async fn complete_streaming(
+        &self,
+        messages: &[ChatMessage],
+        tools: &[ToolDefinition],
+        on_text: TextSink<'_>,
+    ) -> Result<Completion, LlmError> {
+        self.call(messages, tools, Some(on_text)).await
+    }
+
+    async fn call(
+        &self,
+        messages: &[ChatMessage],
+        tools: &[ToolDefinition],
+        mut on_text: Option<&mut (dyn FnMut(&str) + Send + '_)>,
+    ) -> Result<Completion, LlmError> {
         let request = ChatRequest {
             model: &self.config.model,
             messages,
             tools,
+            stream: on_text.is_some(),
         };
         let body =
             serde_json::to_vec(&request).map_err(|e| LlmError::InvalidResponse(e.to_string()))?;
@@ -282,7 +324,7 @@ impl LlmClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let failure = match self.attempt(&body).await {
+            let failure = match self.attempt(&body, on_text.as_deref_mut()).await {
                 Ok(mut completion) => {
                     completion.attempts = attempt;
                     return Ok(completion);
@@ -316,7 +358,11 @@ impl LlmClient {
         Duration::from_millis(rand::rng().random_range(0..=millis))
     }
 
-    async fn attempt(&self, body: &[u8]) -> Result<Completion, Failure> {
+    async fn attempt(
+        &self,
+        body: &[u8],
+        on_text: Option<&mut (dyn FnMut(&str) + Send + '_)>,
+    ) -> Result<Completion, Failure> {
         let mut request = self
             .http
             .post(&self.url)
@@ -349,15 +395,57 @@ impl LlmClient {
                 retry_after,
             });
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_failure(e))?;
-        parse_completion(&bytes).map_err(|error| Failure {
-            error,
-            retry: false,
-            retry_after: None,
-        })
+        let streamed = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        match on_text {
+            Some(on_text) if streamed => self.read_stream(response, on_text).await,
+            on_text => {
+                let bytes = response
+                    .bytes()
+                    .await
+                    .map_err(|e| self.transport_failure(e))?;
+                let completion = parse_completion(&bytes).map_err(Failure::fatal)?;
+                if let (Some(on_text), Some(text)) = (on_text, &completion.message.content)
+                    && !text.is_empty()
+                {
+                    on_text(text);
+                }
+                Ok(completion)
+            }
+        }
+    }
+
+    async fn read_stream(
+        &self,
+        mut response: reqwest::Response,
+        on_text: &mut (dyn FnMut(&str) + Send + '_),
+    ) -> Result<Completion, Failure> {
+        let mut reader = stream::EventReader::default();
+        let mut assembler = stream::Assembler::default();
+        while !assembler.done {
+            let chunk = response.chunk().await.map_err(|e| Failure {
+                retry: false,
+                ..self.transport_failure(e)
+            })?;
+            let events = match chunk {
+                Some(bytes) => reader.feed(&bytes),
+                None => {
+                    // The stream ended (with or without [DONE]).
+                    let last = reader.finish();
+                    assembler.done = true;
+                    last.into_iter().collect()
+                }
+            };
+            for data in events {
+                if let Some(text) = assembler.event(&data).map_err(Failure::fatal)? {
+                    on_text(&text);
+                }
+            }
+        }
+        Ok(assembler.finish())
     }
 
     fn transport_failure(&self, error: reqwest::Error) -> Failure {
@@ -578,6 +666,7 @@ mod tests {
             model: "m",
             messages: &messages,
             tools: &tools,
+            stream: false,
         };
         assert_eq!(
             serde_json::to_value(&request).expect("json"),

@@ -98,6 +98,7 @@ async fn serve(common: &ProcessArgs, args: &ServeArgs) -> anyhow::Result<()> {
             agent,
             verifier,
             store: store.clone(),
+            keep_alive: args.sse_keepalive(),
         },
         RateLimits {
             chat_per_minute: args.rate_limit_per_minute,

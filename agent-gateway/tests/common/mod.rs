@@ -2,6 +2,8 @@
 //! component the project fakes) and starters for the real binaries.
 #![allow(dead_code)]
 
+pub mod stack;
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -18,6 +20,11 @@ pub struct Reply {
     pub body: Value,
     pub retry_after: Option<&'static str>,
     pub delay: Duration,
+    /// For a request with `stream: true`: these chunks, as server-sent
+    /// events (without them, `body` is cut into chunks the way OpenAI does).
+    pub chunks: Option<Vec<Value>>,
+    /// Pause before each chunk.
+    pub chunk_delay: Duration,
 }
 
 pub fn ok(body: Value) -> Reply {
@@ -26,6 +33,8 @@ pub fn ok(body: Value) -> Reply {
         body,
         retry_after: None,
         delay: Duration::ZERO,
+        chunks: None,
+        chunk_delay: Duration::ZERO,
     }
 }
 
@@ -33,9 +42,53 @@ pub fn status(status: u16) -> Reply {
     Reply {
         status,
         body: json!({"error": {"message": format!("scripted {status}")}}),
-        retry_after: None,
-        delay: Duration::ZERO,
+        ..ok(Value::Null)
     }
+}
+
+/// A streamed answer made of exactly these chunks.
+pub fn streamed(chunks: Vec<Value>) -> Reply {
+    Reply {
+        chunks: Some(chunks),
+        ..ok(Value::Null)
+    }
+}
+
+/// A completion cut into chunks as OpenAI streams it: the role, the text in
+/// pieces, each tool call's id and name, then its arguments in two halves,
+/// and a last chunk with the finish reason.
+pub fn openai_chunks(completion: &Value) -> Vec<Value> {
+    let message = &completion["choices"][0]["message"];
+    let delta = |d: Value| json!({"choices": [{"index": 0, "delta": d, "finish_reason": null}]});
+    let mut chunks = vec![delta(json!({"role": "assistant", "content": ""}))];
+    if let Some(text) = message["content"].as_str() {
+        let words: Vec<&str> = text.split_inclusive(' ').collect();
+        for piece in words.chunks(2) {
+            chunks.push(delta(json!({"content": piece.concat()})));
+        }
+    }
+    if let Some(calls) = message["tool_calls"].as_array() {
+        for (index, call) in calls.iter().enumerate() {
+            chunks.push(delta(
+                json!({"tool_calls": [{"index": index, "id": call["id"], "type": "function",
+                "function": {"name": call["function"]["name"], "arguments": ""}}]}),
+            ));
+            let arguments = call["function"]["arguments"].as_str().unwrap_or("{}");
+            let middle = arguments.len() / 2;
+            let middle = (0..=middle)
+                .rev()
+                .find(|&i| arguments.is_char_boundary(i))
+                .unwrap_or(0);
+            for half in [&arguments[..middle], &arguments[middle..]] {
+                chunks.push(delta(
+                    json!({"tool_calls": [{"index": index, "function": {"arguments": half}}]}),
+                ));
+            }
+        }
+    }
+    let reason = completion["choices"][0]["finish_reason"].clone();
+    chunks.push(json!({"choices": [{"index": 0, "delta": {}, "finish_reason": reason}]}));
+    chunks
 }
 
 /// A final text answer.
@@ -102,12 +155,34 @@ async fn answer(
     body: axum::body::Bytes,
 ) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let streaming = body["stream"] == true;
     model.received.lock().expect("lock").push((headers, body));
     let reply = model.replies.lock().expect("lock").pop_front();
     let Some(reply) = reply else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "script exhausted").into_response();
     };
     tokio::time::sleep(reply.delay).await;
+    if streaming && reply.status == 200 {
+        let chunks = reply
+            .chunks
+            .clone()
+            .unwrap_or_else(|| openai_chunks(&reply.body));
+        let pause = reply.chunk_delay;
+        let events = futures::stream::unfold(chunks.into_iter(), move |mut chunks| async move {
+            tokio::time::sleep(pause).await;
+            let data = match chunks.next() {
+                Some(chunk) => format!("data: {chunk}\n\n"),
+                None => return None,
+            };
+            Some((Ok::<_, std::convert::Infallible>(data), chunks))
+        });
+        let done = futures::stream::once(async { Ok("data: [DONE]\n\n".to_owned()) });
+        use futures::StreamExt as _;
+        return Response::builder()
+            .header("content-type", "text/event-stream")
+            .body(axum::body::Body::from_stream(events.chain(done)))
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
+    }
     let mut response = (
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK),
         axum::Json(reply.body),

@@ -1,0 +1,157 @@
+//! The whole system for end-to-end tests: the real `todo-mcp` and
+//! `todo-gateway` binaries on one real database, and the fake model.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use todo_shared::auth::mint_hs256;
+use todo_shared::testing::{Backend, ServiceProcess, TestDatabase, workspace_binary};
+use todo_shared::{Secret, UserId};
+
+use super::FakeModel;
+
+pub const AUTH_SECRET: &str = "better-auth-test-secret-at-least-32-bytes";
+pub const MCP_SECRET: &str = "todo-mcp-test-secret-at-least-32-bytes!!";
+
+pub struct Stack {
+    pub db: TestDatabase,
+    pub mcp: ServiceProcess,
+    pub gateway: ServiceProcess,
+    pub model: FakeModel,
+    pub http: reqwest::Client,
+}
+
+pub fn command(binary: &str, db: &TestDatabase) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(workspace_binary(binary));
+    cmd.env_clear()
+        .env("DATABASE_URL", db.url())
+        .env("RUST_LOG", "info,rmcp=warn")
+        .current_dir(std::env::temp_dir());
+    cmd
+}
+
+impl Stack {
+    pub async fn start(backend: Backend, extra: &[(&str, &str)]) -> Self {
+        let db = TestDatabase::new(backend).await;
+        let mut mcp = command("todo-mcp", &db);
+        mcp.env("MCP_JWT_SECRET", MCP_SECRET)
+            .args(["http", "--bind", "127.0.0.1:0"]);
+        let mcp = ServiceProcess::spawn(mcp, "todo-mcp")
+            .await
+            .unwrap_or_else(|l| panic!("todo-mcp:\n{l}"));
+        let model = FakeModel::start(Vec::new()).await;
+        let gateway = start_gateway(&db, &mcp, &model, extra).await;
+        Self {
+            db,
+            mcp,
+            gateway,
+            model,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Another gateway instance on the same database, task server and model.
+    pub async fn another_gateway(&self) -> ServiceProcess {
+        start_gateway(&self.db, &self.mcp, &self.model, &[]).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.gateway.addr)
+    }
+
+    pub async fn chat(&self, user: &str, body: Value) -> (StatusCode, Value) {
+        self.chat_via(&self.gateway, user, body).await
+    }
+
+    /// [`Stack::chat`] through the given gateway instance.
+    pub async fn chat_via(
+        &self,
+        gateway: &ServiceProcess,
+        user: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("http://{}/api/{user}/chat", gateway.addr))
+            .bearer_auth(token(user))
+            .json(&body)
+            .send()
+            .await
+            .expect("chat");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, user: &str, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token(user))
+            .send()
+            .await
+            .expect("get");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The user's tasks, read straight from the database the task server writes.
+    pub async fn tasks(&self, user: &str) -> Vec<(String, bool)> {
+        let store = self.db.store().await;
+        let user = UserId::parse(user).expect("user");
+        let limit = todo_shared::task::Limit::parse(200).expect("limit");
+        let page = todo_shared::task::list(
+            &store,
+            &user,
+            todo_shared::task::StatusFilter::All,
+            limit,
+            None,
+        )
+        .await
+        .expect("list");
+        store.close().await;
+        page.tasks
+            .into_iter()
+            .map(|t| (t.title, t.completed))
+            .collect()
+    }
+}
+
+/// A `todo-gateway serve`; each `extra` variable is set, or removed when empty.
+pub async fn start_gateway(
+    db: &TestDatabase,
+    mcp: &ServiceProcess,
+    model: &FakeModel,
+    extra: &[(&str, &str)],
+) -> ServiceProcess {
+    let mut gateway = command("todo-gateway", db);
+    gateway
+        .env("BETTER_AUTH_SECRET", AUTH_SECRET)
+        .env("MCP_JWT_SECRET", MCP_SECRET)
+        .env("MCP_URL", format!("http://{}/mcp", mcp.addr))
+        .env("LLM_BASE_URL", &model.url)
+        .env("LLM_MODEL", "fake-model")
+        .env("LLM_TIMEOUT_SECS", "2")
+        .args(["serve", "--bind", "127.0.0.1:0"]);
+    for (k, v) in extra {
+        if v.is_empty() {
+            gateway.env_remove(k);
+        } else {
+            gateway.env(k, v);
+        }
+    }
+    ServiceProcess::spawn(gateway, "todo-gateway")
+        .await
+        .unwrap_or_else(|l| panic!("todo-gateway:\n{l}"))
+}
+
+pub fn token(user: &str) -> String {
+    mint_hs256(
+        &Secret::new(AUTH_SECRET),
+        &UserId::parse(user).expect("user"),
+        None,
+        None,
+        Duration::from_secs(600),
+    )
+    .expect("token")
+}
