@@ -41,6 +41,7 @@ impl EventStream {
         };
         assert_eq!(header("content-type").as_deref(), Some("text/event-stream"));
         assert_eq!(header("x-accel-buffering").as_deref(), Some("no"));
+        assert_eq!(header("cache-control").as_deref(), Some("no-cache"));
         Self {
             response,
             buffer: String::new(),
