@@ -85,6 +85,11 @@ pub struct ServeArgs {
     #[arg(long, env = "GATEWAY_BIND", default_value = "127.0.0.1:8000")]
     pub bind: SocketAddr,
 
+    /// Development mode: the web chat offers a sign-in as any user name
+    /// (POST /dev/token, signed with BETTER_AUTH_SECRET). Loopback only.
+    #[arg(long, env = "DEV_MODE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub dev: bool,
+
     #[command(flatten)]
     pub auth: AuthArgs,
 

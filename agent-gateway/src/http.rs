@@ -45,6 +45,8 @@ pub struct AppState {
     pub store: Store,
     /// How often a streamed turn sends a keep-alive comment while quiet.
     pub keep_alive: Duration,
+    /// Development mode's sign-in as any user (None: no such route).
+    pub dev_tokens: Option<crate::web::DevTokens>,
 }
 
 /// Requests a user may make per minute.
@@ -67,6 +69,7 @@ impl Default for RateLimits {
 
 pub fn router(state: AppState, limits: RateLimits) -> Router {
     let state = Arc::new(state);
+    let web = crate::web::routes(state.dev_tokens.is_some());
     let chat_routes = Router::new()
         .route("/api/{user_id}/chat", post(chat))
         .route_layer(rate_limit(limits.chat_per_minute));
@@ -76,6 +79,7 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
             "/api/{user_id}/conversations/{id}",
             get(get_conversation).delete(delete_conversation),
         )
+        .route("/api/{user_id}/tasks", get(list_tasks))
         .route_layer(rate_limit(limits.reads_per_minute));
     // Authentication wraps the limiters: they count per authenticated user.
     let api = chat_routes
@@ -86,6 +90,7 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
         ));
     Router::new()
         .merge(api)
+        .merge(web)
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/ready", get(ready))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -577,6 +582,36 @@ async fn delete_conversation(
 ) -> Result<StatusCode, ApiError> {
     conversation::delete(&state.store, &user, conversation_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TasksQuery {
+    /// all (default), pending or completed.
+    pub status: Option<String>,
+}
+
+/// The user's tasks, read from the task server over MCP (list_tasks) the
+/// way the agent reads them; read-only.
+async fn list_tasks(
+    State(state): State<Arc<AppState>>,
+    Caller(user): Caller,
+    query: Result<Query<TasksQuery>, QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let arguments = json!({
+        "status": query.status.as_deref().unwrap_or("all"),
+        "limit": todo_shared::task::MAX_LIST_LIMIT,
+    });
+    let outcome = state
+        .agent
+        .tasks
+        .call(&user, "list_tasks", &arguments.to_string())
+        .await
+        .map_err(|e| ApiError::Turn(TurnError::Mcp(e)))?;
+    match outcome.structured {
+        Some(tasks) if !outcome.is_error => Ok(Json(tasks)),
+        _ => Err(ApiError::BadRequest(outcome.text)),
+    }
 }
 
 /// Ready when the database and the task server both answer.

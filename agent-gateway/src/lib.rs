@@ -1,14 +1,16 @@
-//! `todo-gateway`: the authenticated chat gateway of todo-mcp (issue 3, in
-//! progress). It will run the agent loop: a model behind any OpenAI-compatible
-//! chat-completions endpoint, calling the task tools of `todo-mcp` over MCP on
-//! the signed-in user's behalf.
+//! `todo-gateway`: the authenticated chat gateway of todo-mcp. It runs the
+//! agent loop: a model behind any OpenAI-compatible chat-completions
+//! endpoint, calling the task tools of `todo-mcp` over MCP on the signed-in
+//! user's behalf.
 //!
-//! Layout (so far):
+//! Layout:
 //! - [`llm`]: the OpenAI-compatible model client: lenient parsing, provider
-//!   fields kept, timeouts, retries with backoff.
+//!   fields kept, streaming, timeouts, retries with backoff.
 //! - [`mcp`]: the task server as an MCP client, with a short-lived token
 //!   minted per user.
 //! - [`history`]: stored messages to the model's history window.
+//! - [`agent`]: one turn, plain or streamed.
+//! - [`http`]: the API; [`web`]: the web chat embedded in the binary.
 
 pub mod agent;
 pub mod config;
@@ -16,3 +18,4 @@ pub mod history;
 pub mod http;
 pub mod llm;
 pub mod mcp;
+pub mod web;

@@ -7,6 +7,7 @@ use todo_gateway::config::{Cli, Command, ServeArgs, TokenArgs};
 use todo_gateway::http::{self, AppState, RateLimits};
 use todo_gateway::llm::{LlmClient, LlmConfig};
 use todo_gateway::mcp::{McpConfig, TaskServer};
+use todo_gateway::web::DevTokens;
 use todo_shared::UserId;
 use todo_shared::auth::{TokenVerifier, VerifierConfig, mint_hs256};
 use todo_shared::process;
@@ -76,6 +77,26 @@ async fn serve(common: &ProcessArgs, args: &ServeArgs) -> anyhow::Result<()> {
     mcp.audience = args.mcp_audience.clone();
     mcp.tool_timeout = args.tool_timeout();
 
+    let dev_tokens = if args.dev {
+        if !args.bind.ip().is_loopback() {
+            bail!(
+                "--dev lets anyone sign in as any user: it is refused on {}, use a loopback address",
+                args.bind
+            );
+        }
+        let Some(secret) = args.auth.better_auth_secret.clone() else {
+            bail!("--dev signs its tokens with BETTER_AUTH_SECRET: set it");
+        };
+        tracing::warn!("development mode: the web chat lets anyone sign in as any user");
+        Some(DevTokens {
+            secret,
+            audience: args.auth.audience(),
+            issuer: args.auth.issuer(),
+            ttl: std::time::Duration::from_secs(12 * 3600),
+        })
+    } else {
+        None
+    };
     // A turn holds its conversation's lease for one step at a time (it is
     // renewed after each): the longest a step can take, with room to spare.
     let step = llm.timeout * llm.max_attempts + llm.max_total_backoff + mcp.tool_timeout;
@@ -99,6 +120,7 @@ async fn serve(common: &ProcessArgs, args: &ServeArgs) -> anyhow::Result<()> {
             verifier,
             store: store.clone(),
             keep_alive: args.sse_keepalive(),
+            dev_tokens,
         },
         RateLimits {
             chat_per_minute: args.rate_limit_per_minute,
@@ -109,7 +131,7 @@ async fn serve(common: &ProcessArgs, args: &ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let addr = listener.local_addr()?;
-    tracing::info!(addr = %addr, database = store.backend(), model = %args.llm_model, "listening on http://{addr}/api");
+    tracing::info!(addr = %addr, database = store.backend(), model = %args.llm_model, "listening on http://{addr}/ (web chat at /, API under /api)");
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     http::run(listener, router, async move { shutdown.cancelled().await }).await?;

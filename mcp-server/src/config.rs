@@ -98,7 +98,7 @@ pub struct HttpArgs {
 
     /// Local development only: accept requests without a token, all as --user.
     /// Refused unless --bind is a loopback address.
-    #[arg(long, env = "MCP_NO_AUTH")]
+    #[arg(long, env = "MCP_NO_AUTH", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_auth: bool,
 }
 

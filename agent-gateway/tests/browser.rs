@@ -1,0 +1,165 @@
+//! The web chat in a real browser: `tests/browser/chat.mjs` drives Debian's
+//! Chromium (`/usr/bin/chromium`, or `CHROMIUM`) with playwright-core against
+//! the real gateway (in `--dev` mode), the real `todo-mcp` and the scripted
+//! model. `.ci/run` installs Chromium and the npm package; this test runs
+//! `npm ci` itself when the package is missing. Screenshots land in
+//! `target/browser-artifacts/`.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::stack::Stack;
+use common::{ok, text, tool_calls};
+use serde_json::json;
+use todo_shared::testing::{Backend, workspace_binary};
+
+fn browser_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser"))
+}
+
+async fn playwright() {
+    let dir = browser_dir();
+    if dir.join("node_modules/playwright-core").exists() {
+        return;
+    }
+    let installed = tokio::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--silent"])
+        .current_dir(&dir)
+        .status()
+        .await;
+    assert!(
+        installed.is_ok_and(|s| s.success()),
+        "npm ci of playwright-core failed: Node.js 20+ and npm are needed for the browser test"
+    );
+}
+
+#[tokio::test]
+async fn the_web_chat_works_in_a_real_browser() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "{chromium} is missing: install Debian's chromium package (.ci/run does)"
+    );
+    playwright().await;
+    let stack = Stack::start(Backend::Sqlite, &[("DEV_MODE", "1")]).await;
+    let mut streamed = ok(text("I've added “buy milk” to your list."));
+    streamed.chunk_delay = Duration::from_millis(250);
+    stack.model.script(vec![
+        ok(tool_calls(&[(
+            "1",
+            "add_task",
+            json!({"title": "buy milk"}),
+        )])),
+        streamed,
+        ok(tool_calls(&[(
+            "2",
+            "add_task",
+            json!({"title": "<img src=x onerror=alert(1)>"}),
+        )])),
+        ok(text("Added it.")),
+    ]);
+    let artifacts = workspace_binary("todo-gateway")
+        .parent()
+        .and_then(|profile| profile.parent())
+        .expect("target dir")
+        .join("browser-artifacts");
+    let out = tokio::process::Command::new("node")
+        .arg(browser_dir().join("chat.mjs"))
+        .env("GATEWAY_URL", stack.url(""))
+        .env("ARTIFACTS_DIR", &artifacts)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .await
+        .expect("node");
+    assert!(
+        out.status.success(),
+        "{}\n{}\ngateway logs:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        stack.gateway.logs()
+    );
+    let mut tasks = stack.tasks("alice").await;
+    tasks.sort();
+    assert_eq!(
+        tasks,
+        [
+            ("<img src=x onerror=alert(1)>".to_owned(), false),
+            ("buy milk".to_owned(), false),
+        ]
+    );
+    assert!(artifacts.join("2-reply.png").exists());
+}
+
+/// The page's headers, and development sign-in only with `--dev`.
+#[tokio::test]
+async fn the_page_is_locked_down_and_dev_sign_in_needs_the_flag() {
+    let stack = Stack::start(Backend::Sqlite, &[]).await;
+    let page = stack.http.get(stack.url("/")).send().await.expect("get /");
+    assert_eq!(page.status(), 200);
+    let csp = page
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"));
+    assert!(!csp.contains("unsafe-inline"));
+    let html = page.text().await.expect("html");
+    assert!(html.contains(r#"data-dev="false""#));
+    assert!(!html.contains("<script>"), "no inline script");
+    for asset in ["/app.js", "/app.css"] {
+        let response = stack
+            .http
+            .get(stack.url(asset))
+            .send()
+            .await
+            .expect("asset");
+        assert_eq!(response.status(), 200, "{asset}");
+    }
+    let dev = stack
+        .http
+        .post(stack.url("/dev/token"))
+        .json(&json!({"user": "alice"}))
+        .send()
+        .await
+        .expect("post");
+    assert!(
+        dev.status() == 404 || dev.status() == 405,
+        "{}",
+        dev.status()
+    );
+
+    let dev_stack = Stack::start(Backend::Sqlite, &[("DEV_MODE", "1")]).await;
+    let minted = dev_stack
+        .http
+        .post(dev_stack.url("/dev/token"))
+        .json(&json!({"user": "alice"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(minted.status(), 200);
+    let token = minted.json::<serde_json::Value>().await.expect("json")["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let tasks = dev_stack
+        .http
+        .get(dev_stack.url("/api/alice/tasks"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("tasks");
+    assert_eq!(tasks.status(), 200);
+    let tasks: serde_json::Value = tasks.json().await.expect("json");
+    assert!(tasks["tasks"].is_array(), "{tasks}");
+    let blank = dev_stack
+        .http
+        .post(dev_stack.url("/dev/token"))
+        .json(&json!({"user": ""}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(blank.status(), 422);
+}
