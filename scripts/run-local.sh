@@ -20,6 +20,8 @@ export BETTER_AUTH_SECRET="${BETTER_AUTH_SECRET:-$(random_secret)}"
 export MCP_BIND="${MCP_BIND:-127.0.0.1:8001}"
 export MCP_URL="${MCP_URL:-http://$MCP_BIND/mcp}"
 export GATEWAY_BIND="${GATEWAY_BIND:-127.0.0.1:8000}"
+# The web chat's sign-in as any user name (refused off loopback).
+export DEV_MODE="${DEV_MODE:-1}"
 
 "$bin/todo-mcp" http &
 mcp_pid=$!
@@ -31,6 +33,7 @@ cat >&2 <<MSG
 
 todo-mcp:     http://$MCP_BIND/mcp
 todo-gateway: http://$GATEWAY_BIND   (model: ${LLM_MODEL:-llama3.1} at ${LLM_BASE_URL:-http://127.0.0.1:11434/v1})
+Web chat:     open http://$GATEWAY_BIND/ and sign in with any user name (development mode)
 A token for user "$user" (12 h):
   export TOKEN=$token
   curl -s http://$GATEWAY_BIND/api/$user/chat -H "Authorization: Bearer \$TOKEN" \\

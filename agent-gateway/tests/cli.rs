@@ -224,6 +224,15 @@ async fn the_run_script_starts_both_services_and_its_curl_command_works() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // The web chat, with its development sign-in.
+    let page = http
+        .get(format!("http://127.0.0.1:{gateway_port}/"))
+        .send()
+        .await
+        .expect("web chat");
+    assert!(page.text().await.expect("html").contains(r#"data-dev="true""#));
+    assert!(printed().contains(&format!("open http://127.0.0.1:{gateway_port}/")));
+
     // The instructions it printed, run as a reader would.
     let out = printed();
     let token = out
