@@ -230,7 +230,12 @@ async fn the_run_script_starts_both_services_and_its_curl_command_works() {
         .send()
         .await
         .expect("web chat");
-    assert!(page.text().await.expect("html").contains(r#"data-dev="true""#));
+    assert!(
+        page.text()
+            .await
+            .expect("html")
+            .contains(r#"data-dev="true""#)
+    );
     assert!(printed().contains(&format!("open http://127.0.0.1:{gateway_port}/")));
 
     // The instructions it printed, run as a reader would.
