@@ -10,8 +10,8 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::stack::Stack;
-use common::{ok, text, tool_calls};
+use common::stack::{Stack, token};
+use common::{ok, status, text, tool_calls};
 use serde_json::json;
 use todo_shared::testing::{Backend, workspace_binary};
 
@@ -43,7 +43,11 @@ async fn the_web_chat_works_in_a_real_browser() {
         "{chromium} is missing: install Debian's chromium package (.ci/run does)"
     );
     playwright().await;
-    let stack = Stack::start(Backend::Sqlite, &[("DEV_MODE", "1")]).await;
+    let stack = Stack::start(
+        Backend::Sqlite,
+        &[("DEV_MODE", "1"), ("RATE_LIMIT_PER_MINUTE", "3")],
+    )
+    .await;
     let mut streamed = ok(text("I've added “buy milk” to your list."));
     streamed.chunk_delay = Duration::from_millis(250);
     stack.model.script(vec![
@@ -59,6 +63,11 @@ async fn the_web_chat_works_in_a_real_browser() {
             json!({"title": "<img src=x onerror=alert(1)>"}),
         )])),
         ok(text("Added it.")),
+        // The third message finds the model down (every attempt).
+        status(500),
+        status(500),
+        status(500),
+        status(500),
     ]);
     let artifacts = workspace_binary("todo-gateway")
         .parent()
@@ -70,6 +79,7 @@ async fn the_web_chat_works_in_a_real_browser() {
         .env("GATEWAY_URL", stack.url(""))
         .env("ARTIFACTS_DIR", &artifacts)
         .env("CHROMIUM", &chromium)
+        .env("ALICE_TOKEN", token("alice"))
         .output()
         .await
         .expect("node");

@@ -4,6 +4,7 @@
 //   GATEWAY_URL    the gateway's base URL
 //   ARTIFACTS_DIR  where screenshots go
 //   CHROMIUM       the browser (default /usr/bin/chromium)
+//   ALICE_TOKEN    a token for user alice, to paste into the sign-in form
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
@@ -99,10 +100,39 @@ try {
   assert.deepEqual(dialogs, [], "no script ran");
   await shot(page, "4-markup-as-text");
 
+  // The model down: the error, with a retry button; retrying past the rate
+  // limit (3 messages a minute in this test): "try again in N s".
+  await box.fill("Show my tasks");
+  await box.press("Enter");
+  const error = page.locator("#error");
+  await error.filter({ hasText: "The model is not available right now" }).waitFor({ timeout: 15000 });
+  const retry = page.getByRole("button", { name: "Retry" });
+  assert.ok(await retry.isVisible());
+  await shot(page, "5-model-down");
+  await retry.click();
+  await error.filter({ hasText: /try again in \d+ s/ }).waitFor();
+  assert.ok(!(await retry.isVisible()), "no retry button for a rate limit");
+
+  // Deleting the conversation.
+  await page.getByRole("button", { name: /^Delete conversation/ }).click();
+  await page.waitForFunction(() => document.querySelectorAll("#conversations li").length === 0);
+  assert.equal(await page.locator("#messages li").count(), 0);
+
+  // Signing out, a token the gateway refuses, then a good one pasted in.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  const forged = ["eyJhbGciOiJIUzI1NiJ9", Buffer.from('{"sub":"alice","exp":9999999999}').toString("base64url"), "AAAA"].join(".");
+  await page.getByLabel("Access token").fill(forged);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.locator("#signin-error").filter({ hasText: "not valid" }).waitFor();
+  assert.ok(await page.locator("#signin").isVisible());
+  await page.getByLabel("Access token").fill(process.env.ALICE_TOKEN);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.locator("#tasks li .title").filter({ hasText: "buy milk" }).waitFor();
+
   // A phone's width: everything still there, one column.
   await page.setViewportSize({ width: 390, height: 844 });
   await page.getByLabel("Message").waitFor();
-  await shot(page, "5-phone");
+  await shot(page, "6-phone");
 
   assert.deepEqual(cspViolations, [], "nothing blocked by the CSP");
   assert.ok(!(await page.locator("body").textContent()).includes("undefined"));
