@@ -1012,3 +1012,66 @@ async fn conversations_and_messages_come_in_pages() {
     let (status, body) = stack.get("quinn", "/api/quinn/conversations?limit=0").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
+
+/// A client that hangs up on a plain (not streamed) chat request: the turn
+/// still completes, is stored, and gives its lease back at once (it used to
+/// be dropped half-way, its lease left taken until it expired).
+#[tokio::test]
+async fn a_plain_turn_whose_client_hangs_up_still_completes() {
+    let stack = Stack::start(Backend::Sqlite, &[]).await;
+    let mut slow = ok(text("Added “call the bank”."));
+    slow.delay = Duration::from_millis(1500);
+    stack.model.script(vec![
+        ok(tool_calls(&[(
+            "1",
+            "add_task",
+            json!({"title": "call the bank"}),
+        )])),
+        slow,
+        ok(text("Yes, it's there.")),
+    ]);
+    let hung_up = stack
+        .http
+        .post(stack.url("/api/rosa/chat"))
+        .bearer_auth(token("rosa"))
+        .timeout(Duration::from_millis(500))
+        .json(&json!({"message": "Add call the bank"}))
+        .send()
+        .await;
+    assert!(hung_up.is_err(), "the client gave up before the answer");
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let id = loop {
+        let (_, list) = stack.get("rosa", "/api/rosa/conversations").await;
+        if let Some(id) = list["conversations"][0]["id"].as_i64() {
+            let (_, conversation) = stack
+                .get("rosa", &format!("/api/rosa/conversations/{id}"))
+                .await;
+            let last = conversation["messages"]
+                .as_array()
+                .and_then(|m| m.last().cloned())
+                .unwrap_or(Value::Null);
+            if last["content"] == "Added “call the bank”." {
+                break id;
+            }
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never stored");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        stack.tasks("rosa").await,
+        [("call the bank".to_owned(), false)]
+    );
+    let started = std::time::Instant::now();
+    let (status, body) = stack
+        .chat(
+            "rosa",
+            json!({"conversation_id": id, "message": "Is it there?"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the lease was given back"
+    );
+}
