@@ -13,7 +13,6 @@ use todo_shared::auth::{TokenVerifier, VerifierConfig, mint_hs256};
 use todo_shared::process;
 use todo_shared::process::ProcessArgs;
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -132,9 +131,7 @@ async fn serve(common: &ProcessArgs, args: &ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let addr = listener.local_addr()?;
     tracing::info!(addr = %addr, database = store.backend(), model = %args.llm_model, "listening on http://{addr}/ (web chat at /, API under /api)");
-    let shutdown = CancellationToken::new();
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
-    http::run(listener, router, async move { shutdown.cancelled().await }).await?;
+    http::run(listener, router, process::shutdown_signal()).await?;
     store.close().await;
     Ok(())
 }
@@ -155,9 +152,4 @@ fn print_token(args: &TokenArgs) -> anyhow::Result<()> {
     )?;
     println!("{token}");
     Ok(())
-}
-
-async fn cancel_on_signal(token: CancellationToken) {
-    process::shutdown_signal().await;
-    token.cancel();
 }

@@ -308,21 +308,13 @@ async fn auth_and_ownership_are_enforced() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let deleted = stack
-        .http
-        .delete(stack.url(&format!("/api/mallory/conversations/{id}")))
-        .bearer_auth(token("mallory"))
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(deleted.status(), StatusCode::NOT_FOUND);
+        .delete("mallory", &format!("/api/mallory/conversations/{id}"))
+        .await;
+    assert_eq!(deleted, StatusCode::NOT_FOUND);
     let mine = stack
-        .http
-        .delete(stack.url(&format!("/api/alice/conversations/{id}")))
-        .bearer_auth(token("alice"))
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(mine.status(), StatusCode::NO_CONTENT);
+        .delete("alice", &format!("/api/alice/conversations/{id}"))
+        .await;
+    assert_eq!(mine, StatusCode::NO_CONTENT);
     let (status, _) = stack
         .get("alice", &format!("/api/alice/conversations/{id}"))
         .await;
@@ -1040,24 +1032,19 @@ async fn a_plain_turn_whose_client_hangs_up_still_completes() {
         .await;
     assert!(hung_up.is_err(), "the client gave up before the answer");
 
+    // The conversation appears (the user's message is stored first), then
+    // its answer.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let id = loop {
         let (_, list) = stack.get("rosa", "/api/rosa/conversations").await;
         if let Some(id) = list["conversations"][0]["id"].as_i64() {
-            let (_, conversation) = stack
-                .get("rosa", &format!("/api/rosa/conversations/{id}"))
-                .await;
-            let last = conversation["messages"]
-                .as_array()
-                .and_then(|m| m.last().cloned())
-                .unwrap_or(Value::Null);
-            if last["content"] == "Added “call the bank”." {
-                break id;
-            }
+            break id;
         }
         assert!(tokio::time::Instant::now() < deadline, "never stored");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
+    let answer = stack.final_answer("rosa", id).await;
+    assert_eq!(answer["content"], "Added “call the bank”.");
     assert_eq!(
         stack.tasks("rosa").await,
         [("call the bank".to_owned(), false)]

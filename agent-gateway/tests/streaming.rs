@@ -245,21 +245,7 @@ async fn a_turn_whose_client_hangs_up_still_completes_and_is_stored() {
     drop(stream);
 
     // The rest of the answer takes about a second to stream; then it is stored.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let stored = loop {
-        let (_, conversation) = stack
-            .get("hank", &format!("/api/hank/conversations/{id}"))
-            .await;
-        let last = conversation["messages"]
-            .as_array()
-            .and_then(|m| m.last().cloned())
-            .unwrap_or(Value::Null);
-        if last["role"] == "assistant" && last["tool_calls"].is_null() {
-            break last;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "never stored");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let stored = stack.final_answer("hank", id).await;
     assert_eq!(stored["content"], "one two three four five six seven eight");
     assert_eq!(stack.tasks("hank").await, [("call mom".to_owned(), false)]);
     // The lease was given back: the next message does not wait.

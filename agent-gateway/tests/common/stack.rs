@@ -95,6 +95,38 @@ impl Stack {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// DELETE `path` as `user`.
+    pub async fn delete(&self, user: &str, path: &str) -> StatusCode {
+        self.http
+            .delete(self.url(path))
+            .bearer_auth(token(user))
+            .send()
+            .await
+            .expect("delete")
+            .status()
+    }
+
+    /// The conversation's final answer, once a turn running in the
+    /// background (its client gone) has stored it: its last message is an
+    /// assistant's without tool calls. Panics after 10 s.
+    pub async fn final_answer(&self, user: &str, id: i64) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let (_, conversation) = self
+                .get(user, &format!("/api/{user}/conversations/{id}"))
+                .await;
+            let last = conversation["messages"]
+                .as_array()
+                .and_then(|m| m.last().cloned())
+                .unwrap_or(Value::Null);
+            if last["role"] == "assistant" && last["tool_calls"].is_null() {
+                return last;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "never stored");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The user's tasks, read straight from the database the task server writes.
     pub async fn tasks(&self, user: &str) -> Vec<(String, bool)> {
         let store = self.db.store().await;
