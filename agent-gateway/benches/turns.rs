@@ -56,16 +56,7 @@ async fn fake_model() -> BenchResult<String> {
 }
 
 fn rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
-        / 1024.0
+    todo_shared::testing::rss_kib(pid) as f64 / 1024.0
 }
 
 /// CPU time (user + system) a process has used so far, in ms.

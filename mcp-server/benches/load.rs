@@ -25,7 +25,7 @@ use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
-use todo_shared::testing::{Backend, TestDatabase};
+use todo_shared::testing::{Backend, TestDatabase, rss_kib};
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::process::{Child, Command};
 
@@ -119,18 +119,6 @@ fn server_env(cmd: &mut Command, db_url: &str) {
     if let Ok(size) = std::env::var("DATABASE_MAX_CONNECTIONS") {
         cmd.env("DATABASE_MAX_CONNECTIONS", size);
     }
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 struct Server {

@@ -291,3 +291,17 @@ pub fn workspace_binary(name: &str) -> PathBuf {
     }
     binary
 }
+
+/// A process's resident memory in KiB (0 when it cannot be read), for the
+/// benchmarks.
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
