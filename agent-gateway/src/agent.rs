@@ -14,7 +14,9 @@ use futures::future::join_all;
 use serde::Serialize;
 use serde_json::Value;
 use todo_shared::conversation::{self, ConversationId, Hold, Message, MessageText, NewMessage};
+use todo_shared::trace::TraceContext;
 use todo_shared::{Store, UserId};
+use tracing::Instrument as _;
 
 use crate::history;
 use crate::llm::{ChatMessage, LlmClient, LlmError};
@@ -129,6 +131,14 @@ fn emit(events: Option<&Events>, event: TurnEvent) {
     }
 }
 
+/// Who a turn is for, on behalf of which request, and who listens.
+#[derive(Clone, Copy)]
+struct TurnScope<'a> {
+    user: &'a UserId,
+    trace: &'a TraceContext,
+    events: Option<&'a Events>,
+}
+
 /// Everything a turn needs. Cheap to clone.
 #[derive(Clone)]
 pub struct Agent {
@@ -145,15 +155,20 @@ impl Agent {
         user: &UserId,
         conversation: Option<ConversationId>,
         text: MessageText,
+        trace: TraceContext,
     ) -> Result<TurnReport, TurnError> {
         // In a task of its own: a client that hangs up must not cut the turn
-        // short half-way (its lease would stay taken until it expires).
+        // short half-way (its lease would stay taken until it expires). Its
+        // log lines stay in the request's span.
         let (agent, user) = (self.clone(), user.clone());
-        tokio::spawn(async move {
-            agent
-                .turn_with_events(&user, conversation, text, None)
-                .await
-        })
+        tokio::spawn(
+            async move {
+                agent
+                    .turn_with_events(&user, conversation, text, &trace, None)
+                    .await
+            }
+            .in_current_span(),
+        )
         .await
         .unwrap_or_else(|error| Err(todo_shared::Error::internal(error.to_string()).into()))
     }
@@ -167,15 +182,19 @@ impl Agent {
         user: UserId,
         conversation: Option<ConversationId>,
         text: MessageText,
+        trace: TraceContext,
     ) -> tokio::sync::mpsc::UnboundedReceiver<TurnEvent> {
         let (events, receiver) = tokio::sync::mpsc::unbounded_channel();
         let agent = self.clone();
-        tokio::spawn(async move {
-            let result = agent
-                .turn_with_events(&user, conversation, text, Some(&events))
-                .await;
-            emit(Some(&events), TurnEvent::Finished(result));
-        });
+        tokio::spawn(
+            async move {
+                let result = agent
+                    .turn_with_events(&user, conversation, text, &trace, Some(&events))
+                    .await;
+                emit(Some(&events), TurnEvent::Finished(result));
+            }
+            .in_current_span(),
+        );
         receiver
     }
 
@@ -184,8 +203,10 @@ impl Agent {
         user: &UserId,
         conversation: Option<ConversationId>,
         text: MessageText,
+        trace: &TraceContext,
         events: Option<&Events>,
     ) -> Result<TurnReport, TurnError> {
+        let started = std::time::Instant::now();
         let owner = lease_owner();
         let lease = self.config.lease;
         // The user's message is stored first, with the lease taken in the
@@ -216,9 +237,34 @@ impl Agent {
             },
         );
         let result = match history {
-            Ok(history) => self.run(user, id, &owner, history, text, events).await,
+            Ok(history) => {
+                self.run(
+                    TurnScope {
+                        user,
+                        trace,
+                        events,
+                    },
+                    id,
+                    &owner,
+                    history,
+                    text,
+                )
+                .await
+            }
             Err(error) => Err(error.into()),
         };
+        match &result {
+            Ok(report) => tracing::debug!(
+                user = %user,
+                conversation = id.get(),
+                tool_calls = report.tool_calls.len(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "turn finished"
+            ),
+            Err(error) => {
+                tracing::info!(user = %user, conversation = id.get(), %error, "turn failed")
+            }
+        }
         // A finished turn gave the lease back with its answer.
         if result.is_err()
             && let Err(error) = conversation::release_lease(&self.store, id, &owner).await
@@ -270,13 +316,17 @@ impl Agent {
     /// The agent loop, once the user's message is stored and the lease held.
     async fn run(
         &self,
-        user: &UserId,
+        scope: TurnScope<'_>,
         id: ConversationId,
         owner: &str,
         history: Vec<Message>,
         text: MessageText,
-        events: Option<&Events>,
     ) -> Result<TurnReport, TurnError> {
+        let TurnScope {
+            user,
+            trace,
+            events,
+        } = scope;
         let listed = std::time::Instant::now();
         let tools = function_definitions(&self.tasks.tools(user).await?);
         let tools_time = listed.elapsed();
@@ -336,7 +386,7 @@ impl Agent {
             let called = std::time::Instant::now();
             let outcomes = join_all(assistant.tool_calls.iter().map(|call| {
                 self.tasks
-                    .call(user, &call.function.name, &call.function.arguments)
+                    .call(user, &call.function.name, &call.function.arguments, trace)
             }))
             .await;
             timings.mcp += called.elapsed();

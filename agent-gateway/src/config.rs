@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use todo_shared::Secret;
+
+use crate::limit::Backend;
 use todo_shared::process::ProcessArgs;
 
 #[derive(Debug, Parser)]
@@ -85,6 +87,11 @@ pub struct ServeArgs {
     #[arg(long, env = "GATEWAY_BIND", default_value = "127.0.0.1:8000")]
     pub bind: SocketAddr,
 
+    /// Serve Prometheus metrics at http://ADDR/metrics, on a listener of their own
+    /// (keep it private). Off when unset.
+    #[arg(long, env = "METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
     /// Development mode: the web chat offers a sign-in as any user name
     /// (POST /dev/token, signed with BETTER_AUTH_SECRET). Loopback only.
     #[arg(long, env = "DEV_MODE", value_parser = clap::builder::BoolishValueParser::new())]
@@ -136,6 +143,20 @@ pub struct ServeArgs {
     /// Other API requests (conversation reads and deletes) per user per minute.
     #[arg(long, env = "READ_RATE_LIMIT_PER_MINUTE", default_value_t = 120)]
     pub read_rate_limit_per_minute: u32,
+
+    /// Where rate limits are counted: memory (per instance) or redis (shared by all
+    /// instances; if Redis stops answering, each instance counts in memory meanwhile).
+    #[arg(long, env = "RATE_LIMIT_BACKEND", value_enum, default_value_t = Backend::Memory)]
+    pub rate_limit_backend: Backend,
+
+    /// Redis for RATE_LIMIT_BACKEND=redis: redis://[:PASSWORD@]HOST[:PORT][/DB].
+    #[arg(
+        long,
+        env = "REDIS_URL",
+        default_value = "redis://127.0.0.1:6379",
+        hide_env_values = true
+    )]
+    pub redis_url: String,
 
     /// The task server's MCP endpoint.
     #[arg(long, env = "MCP_URL", default_value = "http://127.0.0.1:8001/mcp")]

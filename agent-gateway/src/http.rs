@@ -4,7 +4,6 @@
 //! Errors are `{"error": code, "message": text}`, mapped from the crates'
 //! errors in one place ([`ApiError`]).
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -17,22 +16,19 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use governor::middleware::StateInformationMiddleware;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::time::Duration;
 use todo_shared::auth::{AuthError, TokenVerifier, bearer_token};
 use todo_shared::conversation::{self, ConversationId, Message, MessageText, Role};
+use todo_shared::http::{Metrics, observe};
 use todo_shared::task::format_timestamp;
+use todo_shared::trace::TraceContext;
 use todo_shared::{Store, UserId};
-use tokio::net::TcpListener;
-use tower_governor::GovernorError;
-use tower_governor::GovernorLayer;
-use tower_governor::governor::GovernorConfigBuilder;
-use tower_governor::key_extractor::KeyExtractor;
 
 use crate::agent::{Agent, TurnError, TurnEvent};
+use crate::limit::{self, Limit};
 use crate::llm::LlmError;
 
 /// Largest request body accepted (a 10,000-character message fits easily).
@@ -47,32 +43,28 @@ pub struct AppState {
     pub keep_alive: Duration,
     /// Development mode's sign-in as any user (None: no such route).
     pub dev_tokens: Option<crate::web::DevTokens>,
+    pub metrics: Arc<Metrics>,
 }
 
-/// Requests a user may make per minute.
-#[derive(Debug, Clone, Copy)]
+/// The per-user limits of the API.
+#[derive(Clone)]
 pub struct RateLimits {
     /// `POST …/chat` (each runs the model).
-    pub chat_per_minute: u32,
+    pub chat: Limit,
     /// Every other `/api` request.
-    pub reads_per_minute: u32,
-}
-
-impl Default for RateLimits {
-    fn default() -> Self {
-        Self {
-            chat_per_minute: 10,
-            reads_per_minute: 120,
-        }
-    }
+    pub read: Limit,
 }
 
 pub fn router(state: AppState, limits: RateLimits) -> Router {
     let state = Arc::new(state);
+    let metrics = state.metrics.clone();
     let web = crate::web::routes(state.dev_tokens.is_some());
     let chat_routes = Router::new()
         .route("/api/{user_id}/chat", post(chat))
-        .route_layer(rate_limit(limits.chat_per_minute));
+        .route_layer(axum::middleware::from_fn_with_state(
+            limits.chat,
+            limit::enforce,
+        ));
     let read_routes = Router::new()
         .route("/api/{user_id}/conversations", get(list_conversations))
         .route(
@@ -80,7 +72,10 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
             get(get_conversation).delete(delete_conversation),
         )
         .route("/api/{user_id}/tasks", get(list_tasks))
-        .route_layer(rate_limit(limits.reads_per_minute));
+        .route_layer(axum::middleware::from_fn_with_state(
+            limits.read,
+            limit::enforce,
+        ));
     // Authentication wraps the limiters: they count per authenticated user.
     let api = chat_routes
         .merge(read_routes)
@@ -95,93 +90,7 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
         .route("/ready", get(ready))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
-}
-
-/// The limiter key: the user the request was authenticated as.
-#[derive(Debug, Clone, Copy)]
-struct UserKey;
-
-impl KeyExtractor for UserKey {
-    type Key = UserId;
-
-    fn extract<T>(&self, req: &axum::http::Request<T>) -> Result<Self::Key, GovernorError> {
-        req.extensions()
-            .get::<Caller>()
-            .map(|caller| caller.0.clone())
-            .ok_or(GovernorError::UnableToExtractKey)
-    }
-}
-
-/// `per_minute` requests per user per minute, in a burst of as many; the
-/// limiter forgets idle users every minute.
-fn rate_limit(
-    per_minute: u32,
-) -> GovernorLayer<UserKey, StateInformationMiddleware, axum::body::Body> {
-    let per_minute = per_minute.max(1);
-    let config = GovernorConfigBuilder::default()
-        .period(Duration::from_nanos(60_000_000_000 / u64::from(per_minute)))
-        .burst_size(per_minute)
-        .key_extractor(UserKey)
-        .use_headers()
-        .finish();
-    // period > 0 and burst > 0 by construction; the fallback only satisfies the type.
-    let config = Arc::new(config.unwrap_or_else(|| {
-        GovernorConfigBuilder::default()
-            .key_extractor(UserKey)
-            .use_headers()
-            .finish()
-            .unwrap_or_else(|| unreachable!("the default governor configuration is valid"))
-    }));
-    let limiter = config.limiter().clone();
-    tokio::spawn(async move {
-        let mut every_minute = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            every_minute.tick().await;
-            limiter.retain_recent();
-            limiter.shrink_to_fit();
-        }
-    });
-    GovernorLayer::new(config).error_handler(rate_limited)
-}
-
-fn rate_limited(error: GovernorError) -> Response {
-    match error {
-        GovernorError::TooManyRequests { wait_time, headers } => {
-            let wait_time = wait_time.max(1);
-            let mut response = (
-                StatusCode::TOO_MANY_REQUESTS,
-                Json(json!({
-                    "error": "rate_limited",
-                    "message": format!("Too many requests. Try again in {wait_time} s."),
-                })),
-            )
-                .into_response();
-            if let Some(headers) = headers {
-                response.headers_mut().extend(headers);
-            }
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(wait_time));
-            response
-        }
-        GovernorError::UnableToExtractKey | GovernorError::Other { .. } => {
-            ApiError::Domain(todo_shared::Error::internal("rate limiter without a user"))
-                .into_response()
-        }
-    }
-}
-
-pub async fn run(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+        .layer(axum::middleware::from_fn_with_state(metrics, observe))
 }
 
 // ---- errors ----------------------------------------------------------------
@@ -332,6 +241,24 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
+/// The request's id and trace context (from the observing middleware; a
+/// fresh id if it is somehow absent).
+pub struct Trace(pub TraceContext);
+
+impl<S: Send + Sync> FromRequestParts<S> for Trace {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<TraceContext>()
+                .cloned()
+                .unwrap_or_else(TraceContext::generate),
+        ))
+    }
+}
+
 /// Verify the bearer token and that its `sub` is the path's `{user_id}`;
 /// log every refusal (reason, path, client; never the token).
 async fn authenticate(
@@ -357,6 +284,7 @@ async fn authenticate(
     let user = match verified {
         Ok(token) => token.user,
         Err(error) => {
+            state.metrics.auth_failure(error.reason());
             tracing::warn!(reason = error.reason(), detail = %error, %path, %client, "authentication failed");
             return ApiError::Unauthenticated(error).into_response();
         }
@@ -367,15 +295,12 @@ async fn authenticate(
         .map(|(_, v)| v.as_str())
         .unwrap_or_default();
     if path_user != user.as_str() {
+        state.metrics.auth_failure("user_mismatch");
         tracing::warn!(reason = "user_mismatch", %path, %client, "access denied");
         return ApiError::Forbidden(path_user.chars().take(64).collect()).into_response();
     }
-    request.extensions_mut().insert(Caller(user.clone()));
-    let response = next.run(request).await;
-    if response.status() == StatusCode::TOO_MANY_REQUESTS {
-        tracing::warn!(user = %user, %path, %client, "rate limit exceeded");
-    }
-    response
+    request.extensions_mut().insert(Caller(user));
+    next.run(request).await
 }
 
 fn conversation_id(raw: &str) -> Result<ConversationId, ApiError> {
@@ -401,6 +326,7 @@ pub struct ChatRequest {
 async fn chat(
     State(state): State<Arc<AppState>>,
     Caller(user): Caller,
+    trace: Trace,
     headers: HeaderMap,
     ApiJson(request): ApiJson<ChatRequest>,
 ) -> Result<Response, ApiError> {
@@ -415,9 +341,9 @@ async fn chat(
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.contains("text/event-stream"));
     if streamed {
-        return stream_chat(&state, user, conversation, text).await;
+        return stream_chat(&state, user, conversation, text, trace.0).await;
     }
-    let report = state.agent.turn(&user, conversation, text).await?;
+    let report = state.agent.turn(&user, conversation, text, trace.0).await?;
     // Where the time went, for operators and the benchmark (W3C Server-Timing).
     let timing = format!(
         "llm;dur={:.3}, mcp;dur={:.3}",
@@ -439,8 +365,9 @@ async fn stream_chat(
     user: UserId,
     conversation: Option<ConversationId>,
     text: MessageText,
+    trace: TraceContext,
 ) -> Result<Response, ApiError> {
-    let mut events = state.agent.stream_turn(user, conversation, text);
+    let mut events = state.agent.stream_turn(user, conversation, text, trace);
     let first = match events.recv().await {
         Some(TurnEvent::Finished(Err(error))) => return Err(ApiError::Turn(error)),
         Some(event) => event,
@@ -595,6 +522,7 @@ pub struct TasksQuery {
 async fn list_tasks(
     State(state): State<Arc<AppState>>,
     Caller(user): Caller,
+    trace: Trace,
     query: Result<Query<TasksQuery>, QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
@@ -605,7 +533,7 @@ async fn list_tasks(
     let outcome = state
         .agent
         .tasks
-        .call(&user, "list_tasks", &arguments.to_string())
+        .call(&user, "list_tasks", &arguments.to_string(), &trace.0)
         .await
         .map_err(|e| ApiError::Turn(TurnError::Mcp(e)))?;
     match outcome.structured {

@@ -10,12 +10,16 @@
 //!   minted per user.
 //! - [`history`]: stored messages to the model's history window.
 //! - [`agent`]: one turn, plain or streamed.
-//! - [`http`]: the API; [`web`]: the web chat embedded in the binary.
+//! - [`http`]: the API; [`web`]: the web chat embedded in the binary;
+//!   [`limit`]: per-user rate limits, in memory or in Redis;
+//!   [`metrics`]: the gateway's own metric families.
 
 pub mod agent;
 pub mod config;
 pub mod history;
 pub mod http;
+pub mod limit;
 pub mod llm;
 pub mod mcp;
+pub mod metrics;
 pub mod web;

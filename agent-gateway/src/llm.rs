@@ -21,6 +21,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use todo_shared::Secret;
 
+use crate::metrics::GatewayMetrics;
+
 /// Where the model is and how patient to be with it.
 #[derive(Debug, Clone)]
 pub struct LlmConfig {
@@ -219,6 +221,14 @@ struct ChatRequest<'a> {
     tools: &'a [ToolDefinition],
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     stream: bool,
+    /// Streams carry `usage` only when asked (OpenAI's rule; others ignore it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_options: Option<StreamOptions>,
+}
+
+#[derive(Serialize)]
+struct StreamOptions {
+    include_usage: bool,
 }
 
 /// Where streamed text goes as it arrives.
@@ -245,6 +255,7 @@ pub struct LlmClient {
     http: reqwest::Client,
     url: String,
     config: std::sync::Arc<LlmConfig>,
+    metrics: Option<GatewayMetrics>,
 }
 
 /// One failed attempt: whether to try again, and after how long at least.
@@ -276,7 +287,14 @@ impl LlmClient {
             http,
             url,
             config: std::sync::Arc::new(config),
+            metrics: None,
         })
+    }
+
+    /// Count calls, latency and tokens in `metrics`.
+    pub fn with_metrics(mut self, metrics: GatewayMetrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     pub fn model(&self) -> &str {
@@ -310,6 +328,25 @@ impl LlmClient {
         &self,
         messages: &[ChatMessage],
         tools: &[ToolDefinition],
+        on_text: Option<&mut (dyn FnMut(&str) + Send + '_)>,
+    ) -> Result<Completion, LlmError> {
+        let started = std::time::Instant::now();
+        let result = self.call_with_retries(messages, tools, on_text).await;
+        if let Some(metrics) = &self.metrics {
+            let (outcome, usage) = match &result {
+                Ok(completion) => ("ok", Some(completion.usage)),
+                Err(LlmError::Timeout(_)) => ("timeout", None),
+                Err(_) => ("error", None),
+            };
+            metrics.llm_call(outcome, started.elapsed(), usage);
+        }
+        result
+    }
+
+    async fn call_with_retries(
+        &self,
+        messages: &[ChatMessage],
+        tools: &[ToolDefinition],
         mut on_text: Option<&mut (dyn FnMut(&str) + Send + '_)>,
     ) -> Result<Completion, LlmError> {
         let request = ChatRequest {
@@ -317,6 +354,9 @@ impl LlmClient {
             messages,
             tools,
             stream: on_text.is_some(),
+            stream_options: on_text.is_some().then_some(StreamOptions {
+                include_usage: true,
+            }),
         };
         let body =
             serde_json::to_vec(&request).map_err(|e| LlmError::InvalidResponse(e.to_string()))?;
@@ -667,6 +707,7 @@ mod tests {
             messages: &messages,
             tools: &tools,
             stream: false,
+            stream_options: None,
         };
         assert_eq!(
             serde_json::to_value(&request).expect("json"),

@@ -1,15 +1,19 @@
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use clap::Parser as _;
 use todo_gateway::agent::{Agent, AgentConfig};
 use todo_gateway::config::{Cli, Command, ServeArgs, TokenArgs};
 use todo_gateway::http::{self, AppState, RateLimits};
+use todo_gateway::limit::{Backend, Limit, RedisCounter};
 use todo_gateway::llm::{LlmClient, LlmConfig};
 use todo_gateway::mcp::{McpConfig, TaskServer};
+use todo_gateway::metrics::GatewayMetrics;
 use todo_gateway::web::DevTokens;
 use todo_shared::UserId;
 use todo_shared::auth::{TokenVerifier, VerifierConfig, mint_hs256};
+use todo_shared::http::Metrics;
 use todo_shared::process;
 use todo_shared::process::ProcessArgs;
 use tokio::net::TcpListener;
@@ -102,10 +106,34 @@ async fn serve(common: &ProcessArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let lease = step + std::time::Duration::from_secs(30);
 
     let store = common.open_store().await?;
+    let mut metrics = Metrics::new(Some(store.clone()));
+    let gateway_metrics = GatewayMetrics::register(&mut metrics);
+    let metrics = Arc::new(metrics);
+    let redis = match args.rate_limit_backend {
+        Backend::Memory => None,
+        Backend::Redis => Some(Arc::new(
+            RedisCounter::new(&args.redis_url, Some(gateway_metrics.clone()))
+                .context("invalid REDIS_URL")?,
+        )),
+    };
+    let limits = RateLimits {
+        chat: Limit::new(
+            "chat",
+            args.rate_limit_per_minute,
+            redis.clone(),
+            Some(gateway_metrics.clone()),
+        ),
+        read: Limit::new(
+            "read",
+            args.read_rate_limit_per_minute,
+            redis,
+            Some(gateway_metrics.clone()),
+        ),
+    };
     let agent = Agent {
         store: store.clone(),
-        llm: LlmClient::new(llm)?,
-        tasks: TaskServer::new(mcp)?,
+        llm: LlmClient::new(llm)?.with_metrics(gateway_metrics),
+        tasks: TaskServer::with_metrics(mcp, Some(metrics.clone()))?,
         config: AgentConfig {
             max_steps: args.max_agent_steps.max(1),
             history_messages: args.history_messages.max(1),
@@ -120,18 +148,19 @@ async fn serve(common: &ProcessArgs, args: &ServeArgs) -> anyhow::Result<()> {
             store: store.clone(),
             keep_alive: args.sse_keepalive(),
             dev_tokens,
+            metrics: metrics.clone(),
         },
-        RateLimits {
-            chat_per_minute: args.rate_limit_per_minute,
-            reads_per_minute: args.read_rate_limit_per_minute,
-        },
+        limits,
     );
+    todo_shared::http::spawn_metrics(args.metrics_bind, &metrics)
+        .await
+        .with_context(|| format!("cannot listen on --metrics-bind {:?}", args.metrics_bind))?;
     let listener = TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let addr = listener.local_addr()?;
     tracing::info!(addr = %addr, database = store.backend(), model = %args.llm_model, "listening on http://{addr}/ (web chat at /, API under /api)");
-    http::run(listener, router, process::shutdown_signal()).await?;
+    todo_shared::http::run(listener, router, process::shutdown_signal()).await?;
     store.close().await;
     Ok(())
 }

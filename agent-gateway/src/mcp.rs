@@ -7,23 +7,191 @@
 //! protocol revision is 2026-07-28, which has no session: a restarted task
 //! server is simply reached again; a client whose transport failed is
 //! dropped and made anew once.
+//!
+//! Each tool call carries the turn's request id and W3C `traceparent` in its
+//! `_meta` (`traceparent` as SEP-414 reserves it), and as the HTTP headers
+//! `x-request-id` and `traceparent`, so that the task server, and any proxy
+//! on the way, logs the call under the gateway's request id.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rmcp::model::{CallToolRequestParams, CallToolResult, ProtocolVersion, Tool};
+use axum::http::{HeaderName, HeaderValue};
+use futures::stream::BoxStream;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ClientJsonRpcMessage, ClientRequest, JsonRpcMessage,
+    ProtocolVersion, RequestMetaObject, Tool,
+};
 use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::streamable_http_client::{
+    SseError, StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
+    StreamableHttpResponseLimits,
+};
 use rmcp::{ClientLifecycleMode, ClientServiceExt as _};
 use serde_json::{Map, Value};
+use sse_stream::Sse;
 use todo_shared::auth::mint_hs256;
+use todo_shared::http::Metrics;
+use todo_shared::trace::{
+    REQUEST_ID_HEADER, REQUEST_ID_META_KEY, TRACEPARENT_HEADER, TraceContext,
+};
 use todo_shared::{Secret, UserId};
 use tokio::sync::{Mutex, RwLock};
 use tokio::time::Instant;
 
 type Client = RunningService<RoleClient, ()>;
+
+/// reqwest, plus the trace headers that a `tools/call`'s `_meta` asks for.
+#[derive(Clone)]
+struct TracedHttp(reqwest::Client);
+
+impl TracedHttp {
+    fn add_trace_headers(
+        message: &ClientJsonRpcMessage,
+        headers: &mut HashMap<HeaderName, HeaderValue>,
+    ) {
+        let JsonRpcMessage::Request(request) = message else {
+            return;
+        };
+        let ClientRequest::CallToolRequest(call) = &request.request else {
+            return;
+        };
+        let Some(meta) = &call.params.meta else {
+            return;
+        };
+        if let Some(value) = meta
+            .get_traceparent()
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
+            headers.insert(HeaderName::from_static(TRACEPARENT_HEADER), value);
+        }
+        if let Some(value) = meta
+            .0
+            .0
+            .get(REQUEST_ID_META_KEY)
+            .and_then(Value::as_str)
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
+            headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+        }
+    }
+}
+
+impl StreamableHttpClient for TracedHttp {
+    type Error = reqwest::Error;
+
+    async fn post_message(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
+        self.post_message_with_response_limits(
+            uri,
+            message,
+            session_id,
+            auth_header,
+            custom_headers,
+            StreamableHttpResponseLimits::default(),
+        )
+        .await
+    }
+
+    async fn post_message_with_max_sse_event_size(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        max_sse_event_size: usize,
+    ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
+        let mut limits = StreamableHttpResponseLimits::default();
+        limits.max_sse_event_size = max_sse_event_size;
+        self.post_message_with_response_limits(
+            uri,
+            message,
+            session_id,
+            auth_header,
+            custom_headers,
+            limits,
+        )
+        .await
+    }
+
+    async fn post_message_with_response_limits(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        auth_header: Option<String>,
+        mut custom_headers: HashMap<HeaderName, HeaderValue>,
+        limits: StreamableHttpResponseLimits,
+    ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
+        Self::add_trace_headers(&message, &mut custom_headers);
+        self.0
+            .post_message_with_response_limits(
+                uri,
+                message,
+                session_id,
+                auth_header,
+                custom_headers,
+                limits,
+            )
+            .await
+    }
+
+    async fn delete_session(
+        &self,
+        uri: Arc<str>,
+        session_id: Arc<str>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<(), StreamableHttpError<Self::Error>> {
+        self.0
+            .delete_session(uri, session_id, auth_header, custom_headers)
+            .await
+    }
+
+    async fn get_stream(
+        &self,
+        uri: Arc<str>,
+        session_id: Option<Arc<str>>,
+        last_event_id: Option<String>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<BoxStream<'static, Result<Sse, SseError>>, StreamableHttpError<Self::Error>> {
+        self.0
+            .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
+            .await
+    }
+
+    async fn get_stream_with_max_sse_event_size(
+        &self,
+        uri: Arc<str>,
+        session_id: Option<Arc<str>>,
+        last_event_id: Option<String>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        max_sse_event_size: usize,
+    ) -> Result<BoxStream<'static, Result<Sse, SseError>>, StreamableHttpError<Self::Error>> {
+        self.0
+            .get_stream_with_max_sse_event_size(
+                uri,
+                session_id,
+                last_event_id,
+                auth_header,
+                custom_headers,
+                max_sse_event_size,
+            )
+            .await
+    }
+}
 
 /// How to reach and sign for the task server.
 #[derive(Debug, Clone)]
@@ -92,13 +260,22 @@ pub struct TaskServer {
 
 struct Inner {
     config: McpConfig,
-    http: reqwest::Client,
+    http: TracedHttp,
+    metrics: Option<Arc<Metrics>>,
     clients: Mutex<HashMap<UserId, UserClient>>,
     tools: RwLock<Option<(Instant, Arc<[Tool]>)>>,
 }
 
 impl TaskServer {
-    pub fn new(mut config: McpConfig) -> Result<Self, reqwest::Error> {
+    pub fn new(config: McpConfig) -> Result<Self, reqwest::Error> {
+        Self::with_metrics(config, None)
+    }
+
+    /// [`TaskServer::new`], counting tool calls in `metrics`.
+    pub fn with_metrics(
+        mut config: McpConfig,
+        metrics: Option<Arc<Metrics>>,
+    ) -> Result<Self, reqwest::Error> {
         config.token_ttl = config
             .token_ttl
             .clamp(Duration::from_secs(30), Duration::from_secs(300));
@@ -109,7 +286,8 @@ impl TaskServer {
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
-                http,
+                http: TracedHttp(http),
+                metrics,
                 clients: Mutex::new(HashMap::new()),
                 tools: RwLock::new(None),
             }),
@@ -135,14 +313,51 @@ impl TaskServer {
         Ok(tools)
     }
 
-    /// Call `tool` for `user` with the model's arguments (a JSON text).
-    /// Arguments that are not a JSON object come back as a tool error for the
-    /// model to correct, without calling the server.
+    /// Call `tool` for `user` with the model's arguments (a JSON text), on
+    /// behalf of the request `trace` names. Arguments that are not a JSON
+    /// object come back as a tool error for the model to correct, without
+    /// calling the server.
     pub async fn call(
         &self,
         user: &UserId,
         tool: &str,
         arguments: &str,
+        trace: &TraceContext,
+    ) -> Result<ToolOutcome, McpError> {
+        let started = Instant::now();
+        let result = self.call_once_or_twice(user, tool, arguments, trace).await;
+        let outcome = match &result {
+            Ok(outcome) if outcome.is_error => "tool_error",
+            Ok(_) => "ok",
+            Err(McpError::Timeout { .. }) => "timeout",
+            Err(_) => "unavailable",
+        };
+        let elapsed = started.elapsed();
+        tracing::debug!(tool, user = %user, outcome, elapsed_us = elapsed.as_micros() as u64, "tool call");
+        if let Some(metrics) = &self.inner.metrics {
+            // The model may name any tool: only the server's become label values.
+            let known = self.known_tool(tool).await;
+            metrics.tool_call(if known { tool } else { "unknown" }, outcome, elapsed);
+        }
+        result
+    }
+
+    /// Is `tool` in the cached tool list?
+    async fn known_tool(&self, tool: &str) -> bool {
+        self.inner
+            .tools
+            .read()
+            .await
+            .as_ref()
+            .is_some_and(|(_, tools)| tools.iter().any(|t| t.name == tool))
+    }
+
+    async fn call_once_or_twice(
+        &self,
+        user: &UserId,
+        tool: &str,
+        arguments: &str,
+        trace: &TraceContext,
     ) -> Result<ToolOutcome, McpError> {
         let arguments: Map<String, Value> = match serde_json::from_str(arguments) {
             Ok(Value::Object(map)) => map,
@@ -154,7 +369,16 @@ impl TaskServer {
                 });
             }
         };
-        let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
+        let mut meta = RequestMetaObject::new();
+        meta.0.0.insert(
+            REQUEST_ID_META_KEY.to_owned(),
+            Value::String(trace.request_id.to_string()),
+        );
+        if let Some(traceparent) = &trace.traceparent {
+            meta.set_traceparent(traceparent.clone());
+        }
+        let mut params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
+        params.meta = Some(meta);
         // Once more with a fresh client if the first one's transport failed
         // (e.g. the task server restarted).
         let mut last_error = None;

@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde_json::json;
 use todo_gateway::mcp::{McpConfig, McpError, TaskServer, function_definitions};
 use todo_shared::testing::{ServiceProcess, TestDatabase, workspace_binary};
+use todo_shared::trace::TraceContext;
 use todo_shared::{Secret, UserId};
 
 const SECRET: &str = "gateway-test-secret-at-least-32-bytes";
@@ -58,7 +59,12 @@ async fn tools_become_function_definitions_and_calls_act_for_the_user() {
     );
 
     let added = tasks
-        .call(&alice, "add_task", r#"{"title":"buy milk"}"#)
+        .call(
+            &alice,
+            "add_task",
+            r#"{"title":"buy milk"}"#,
+            &TraceContext::generate(),
+        )
         .await
         .expect("call");
     assert!(!added.is_error);
@@ -66,7 +72,10 @@ async fn tools_become_function_definitions_and_calls_act_for_the_user() {
         added.structured.as_ref().map(|s| s["title"].clone()),
         Some(json!("buy milk"))
     );
-    let theirs = tasks.call(&bob, "list_tasks", "{}").await.expect("call");
+    let theirs = tasks
+        .call(&bob, "list_tasks", "{}", &TraceContext::generate())
+        .await
+        .expect("call");
     assert_eq!(
         theirs.structured.map(|s| s["tasks"].clone()),
         Some(json!([])),
@@ -74,18 +83,23 @@ async fn tools_become_function_definitions_and_calls_act_for_the_user() {
     );
 
     let missing = tasks
-        .call(&alice, "complete_task", r#"{"task_id": 999}"#)
+        .call(
+            &alice,
+            "complete_task",
+            r#"{"task_id": 999}"#,
+            &TraceContext::generate(),
+        )
         .await
         .expect("call");
     assert!(missing.is_error);
     assert_eq!(missing.text, "Task 999 not found");
     let garbage = tasks
-        .call(&alice, "add_task", "not json")
+        .call(&alice, "add_task", "not json", &TraceContext::generate())
         .await
         .expect("no call made");
     assert!(garbage.is_error && garbage.text.contains("JSON object"));
     let unknown = tasks
-        .call(&alice, "drop_tables", "{}")
+        .call(&alice, "drop_tables", "{}", &TraceContext::generate())
         .await
         .expect("protocol error relayed");
     assert!(unknown.is_error);
@@ -99,18 +113,25 @@ async fn a_restarted_task_server_is_reached_again_and_a_dead_one_is_unavailable(
     let tasks = gateway(addr);
     let alice = user("alice");
     tasks
-        .call(&alice, "add_task", r#"{"title":"before restart"}"#)
+        .call(
+            &alice,
+            "add_task",
+            r#"{"title":"before restart"}"#,
+            &TraceContext::generate(),
+        )
         .await
         .expect("call");
 
     server.child.kill().await.expect("kill");
     let _ = server.child.wait().await;
-    let down = tasks.call(&alice, "list_tasks", "{}").await;
+    let down = tasks
+        .call(&alice, "list_tasks", "{}", &TraceContext::generate())
+        .await;
     assert!(matches!(down, Err(McpError::Unavailable(_))), "{down:?}");
 
     let _restarted = start_todo_mcp(&db, &addr.to_string()).await;
     let listed = tasks
-        .call(&alice, "list_tasks", "{}")
+        .call(&alice, "list_tasks", "{}", &TraceContext::generate())
         .await
         .expect("reached again");
     assert_eq!(

@@ -59,6 +59,11 @@ pub struct HttpArgs {
     #[arg(long, env = "MCP_BIND", default_value = "127.0.0.1:8001")]
     pub bind: SocketAddr,
 
+    /// Serve Prometheus metrics at http://ADDR/metrics, on a listener of their own
+    /// (keep it private). Off when unset.
+    #[arg(long, env = "METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
     #[command(flatten)]
     pub tokens: TokenArgs,
 

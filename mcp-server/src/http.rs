@@ -7,11 +7,10 @@
 //! the 2025-11-25 era still `initialize` first, which is answered without
 //! creating a session.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -21,10 +20,9 @@ use rmcp::transport::streamable_http_server::session::never::NeverSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
 use todo_shared::auth::{AuthError, TokenVerifier, bearer_token};
+use todo_shared::http::{Metrics, observe};
 use todo_shared::{Store, UserId};
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tower_http::trace::TraceLayer;
 
 use crate::tools::{Caller, Identity, TaskServer};
 
@@ -57,11 +55,17 @@ pub struct HttpOptions {
 struct AppState {
     store: Store,
     options: Arc<HttpOptions>,
+    metrics: Arc<Metrics>,
 }
 
 /// The whole HTTP application. `cancel` ends the MCP transport's work when
 /// the server shuts down.
-pub fn router(store: Store, options: HttpOptions, cancel: CancellationToken) -> Router {
+pub fn router(
+    store: Store,
+    options: HttpOptions,
+    metrics: Arc<Metrics>,
+    cancel: CancellationToken,
+) -> Router {
     let mut mcp_config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
@@ -85,7 +89,7 @@ pub fn router(store: Store, options: HttpOptions, cancel: CancellationToken) -> 
         AuthMode::Verify(_) => Identity::PerRequest,
         AuthMode::NoAuth(user) => Identity::Fixed(user.clone()),
     };
-    let server = TaskServer::new(store.clone(), identity);
+    let server = TaskServer::new(store.clone(), identity).with_metrics(metrics.clone());
     let mcp = StreamableHttpService::new(
         move || Ok(server.clone()),
         Arc::new(NeverSessionManager::default()),
@@ -95,6 +99,7 @@ pub fn router(store: Store, options: HttpOptions, cancel: CancellationToken) -> 
     let state = AppState {
         store,
         options: Arc::new(options),
+        metrics: metrics.clone(),
     };
     let mcp_routes = Router::new()
         .nest_service("/mcp", mcp)
@@ -113,32 +118,7 @@ pub fn router(store: Store, options: HttpOptions, cancel: CancellationToken) -> 
         )
         .merge(mcp_routes)
         .with_state(state)
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
-}
-
-/// One span per request, named by the matched route (never the raw path, which
-/// a client controls), at debug level so it costs nothing unless asked for.
-fn request_span(request: &Request) -> tracing::Span {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str);
-    tracing::debug_span!("http", method = %request.method(), route)
-}
-
-/// Serve `router` on `listener` until `shutdown` resolves, then let requests
-/// in flight finish.
-pub async fn run(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+        .layer(middleware::from_fn_with_state(metrics, observe))
 }
 
 async fn health() -> Json<serde_json::Value> {
@@ -197,6 +177,7 @@ async fn authenticate(
             match verified {
                 Ok(token) => token.user,
                 Err(error) => {
+                    state.metrics.auth_failure(error.reason());
                     tracing::warn!(
                         reason = error.reason(),
                         detail = %error,

@@ -1,4 +1,5 @@
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use clap::Parser as _;
@@ -6,6 +7,7 @@ use todo_mcp::config::{Cli, Command, CommonArgs, HttpArgs, MintArgs};
 use todo_mcp::http::{self, AuthMode, HttpOptions};
 use todo_shared::UserId;
 use todo_shared::auth::{TokenVerifier, VerifierConfig, mint_hs256};
+use todo_shared::http::Metrics;
 use todo_shared::process;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -89,10 +91,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // requests in flight finish; stopping it with the signal would
             // drop tool calls half-way.
             let mcp_cancel = CancellationToken::new();
-            let router = http::router(store.clone(), options, mcp_cancel.clone());
+            let metrics = Arc::new(Metrics::new(Some(store.clone())));
+            todo_shared::http::spawn_metrics(args.metrics_bind, &metrics)
+                .await
+                .with_context(|| {
+                    format!("cannot listen on --metrics-bind {:?}", args.metrics_bind)
+                })?;
+            let router = http::router(store.clone(), options, metrics, mcp_cancel.clone());
             tracing::info!(addr = %addr, database = store.backend(), "listening on http://{addr}/mcp");
             let stop = shutdown.clone();
-            http::run(listener, router, async move { stop.cancelled().await }).await?;
+            todo_shared::http::run(listener, router, async move { stop.cancelled().await }).await?;
             mcp_cancel.cancel();
             tracing::info!("HTTP server stopped; requests in flight have finished");
         }

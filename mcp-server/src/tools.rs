@@ -24,9 +24,11 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use todo_shared::http::Metrics;
 use todo_shared::task::{
     self, Cursor, Description, Limit, StatusFilter, Task, TaskId, TaskPatch, Title,
 };
+use todo_shared::trace::{REQUEST_ID_META_KEY, RequestId, TraceContext};
 use todo_shared::{Error, Store, UserId};
 use tokio::sync::Notify;
 
@@ -58,6 +60,7 @@ pub struct TaskServer {
     identity: Identity,
     tools: Arc<[Tool]>,
     in_flight: Arc<InFlight>,
+    metrics: Option<Arc<Metrics>>,
 }
 
 /// Counts tool calls in progress, so a shutdown can wait for them.
@@ -91,7 +94,35 @@ impl TaskServer {
             identity,
             tools: tool_definitions().into(),
             in_flight: Arc::default(),
+            metrics: None,
         }
+    }
+
+    /// Count tool calls in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// The request id to log a call under: the HTTP layer's (from the
+    /// client's `x-request-id` or made up), else the one a client put in the
+    /// call's `_meta` (stdio), else none.
+    fn request_id(context: &RequestContext<RoleServer>, request: &CallToolRequestParams) -> String {
+        if let Some(trace) = context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<TraceContext>())
+        {
+            return trace.request_id.to_string();
+        }
+        request
+            .meta
+            .as_ref()
+            .and_then(|meta| meta.0.0.get(REQUEST_ID_META_KEY))
+            .and_then(|v| v.as_str())
+            .and_then(RequestId::parse)
+            .map(|id| id.to_string())
+            .unwrap_or_default()
     }
 
     /// Wait until no tool call is in progress (at most `limit`). Returns
@@ -216,33 +247,55 @@ impl ServerHandler for TaskServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let _in_flight = self.in_flight.enter();
         let user = self.caller(&context)?;
+        let request_id = Self::request_id(&context, &request);
         let started = Instant::now();
+        let name = request.name;
         let args = serde_json::Value::Object(request.arguments.unwrap_or_default());
-        let outcome = self.dispatch(&user, &request.name, args).await;
-        let elapsed_us = started.elapsed().as_micros() as u64;
+        let outcome = self.dispatch(&user, &name, args).await;
+        let elapsed = started.elapsed();
+        let elapsed_us = elapsed.as_micros() as u64;
         // The one place where domain errors become MCP results.
-        match outcome {
+        let (label, response) = match outcome {
             Ok(result) => {
-                tracing::debug!(tool = %request.name, user = %user, elapsed_us, outcome = "ok", "tool call");
-                Ok(result.into())
+                tracing::debug!(tool = %name, user = %user, %request_id, elapsed_us, outcome = "ok", "tool call");
+                ("ok", Ok(result.into()))
             }
             Err(ToolFailure::Domain(Error::Internal(error))) => {
-                tracing::error!(tool = %request.name, user = %user, elapsed_us, error = %error, source = ?error.source(), "tool call failed");
-                Err(ErrorData::internal_error("internal error", None))
+                tracing::error!(tool = %name, user = %user, %request_id, elapsed_us, error = %error, source = ?error.source(), "tool call failed");
+                (
+                    "internal_error",
+                    Err(ErrorData::internal_error("internal error", None)),
+                )
             }
-            Err(ToolFailure::UnknownTool(name)) => {
-                tracing::info!(tool = %name, user = %user, "call of an unknown tool");
-                Err(ErrorData::invalid_params(
-                    format!("Unknown tool: {name}"),
-                    None,
-                ))
+            Err(ToolFailure::UnknownTool(unknown)) => {
+                tracing::info!(tool = %unknown, user = %user, %request_id, "call of an unknown tool");
+                (
+                    "unknown_tool",
+                    Err(ErrorData::invalid_params(
+                        format!("Unknown tool: {unknown}"),
+                        None,
+                    )),
+                )
             }
             Err(failure) => {
                 let message = failure.to_string();
-                tracing::info!(tool = %request.name, user = %user, elapsed_us, outcome = "tool_error", %message, "tool call");
-                Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into())
+                tracing::info!(tool = %name, user = %user, %request_id, elapsed_us, outcome = "tool_error", %message, "tool call");
+                (
+                    "tool_error",
+                    Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into()),
+                )
             }
+        };
+        if let Some(metrics) = &self.metrics {
+            // A client may name any tool: only ours become label values.
+            let tool = if label == "unknown_tool" {
+                "unknown"
+            } else {
+                &name
+            };
+            metrics.tool_call(tool, label, elapsed);
         }
+        response
     }
 }
 

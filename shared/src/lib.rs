@@ -12,6 +12,9 @@
 //! - [`error`]: the one error enum that each binary maps to its protocol.
 //! - [`secret`]: a string that never reaches a log.
 //! - [`process`]: logging, shutdown signal, store opening shared by the binaries.
+//! - [`trace`]: request ids and W3C trace context, checked.
+//! - [`http`] (feature `http`): serving, request-id/metrics middleware, the
+//!   metrics listener.
 //! - [`testing`] (feature `testing`): throw-away databases for tests.
 
 pub mod auth;
@@ -21,8 +24,11 @@ pub mod process;
 pub mod secret;
 pub mod store;
 pub mod task;
+pub mod trace;
 pub mod user;
 
+#[cfg(feature = "http")]
+pub mod http;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -54,6 +54,17 @@ pub enum OpenError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// One connection pool's use at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    pub name: &'static str,
+    /// Connections open (idle or in use).
+    pub open: u32,
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+}
+
 /// The task store: connection pools to SQLite or PostgreSQL. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -203,6 +214,25 @@ impl Store {
             .execute(pool)
             .await
             .map(drop))
+    }
+
+    /// Connections of each pool, for metrics: (pool name, open, idle, most).
+    /// SQLite has a `writer` (one connection) and a `reader` pool.
+    pub fn pool_stats(&self) -> Vec<PoolStats> {
+        fn stats<DB: sqlx::Database>(name: &'static str, pool: &sqlx::Pool<DB>) -> PoolStats {
+            PoolStats {
+                name,
+                open: pool.size(),
+                idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                max: pool.options().get_max_connections(),
+            }
+        }
+        match &self.backend {
+            Backend::Sqlite { reader, writer } => {
+                vec![stats("reader", reader), stats("writer", writer)]
+            }
+            Backend::Postgres(pool) => vec![stats("main", pool)],
+        }
     }
 
     /// Close every connection, waiting for queries in flight.

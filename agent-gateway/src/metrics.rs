@@ -1,0 +1,110 @@
+//! The gateway's own metrics (model calls, rate limits), registered beside
+//! the shared ones of [`todo_shared::http::Metrics`].
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use todo_shared::http::Metrics;
+
+use crate::llm::Usage;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LimitLabels {
+    limit: &'static str,
+}
+
+/// Model calls from 50 ms to about 100 s.
+fn slow_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.05, 2.0, 12))
+}
+
+/// Cheap to clone: the families share their values with the registry.
+#[derive(Clone, Debug)]
+pub struct GatewayMetrics {
+    llm_calls: Family<OutcomeLabels, Counter>,
+    llm_duration: Family<OutcomeLabels, Histogram, fn() -> Histogram>,
+    llm_tokens: Family<KindLabels, Counter>,
+    rate_limited: Family<LimitLabels, Counter>,
+    limiter_errors: Counter,
+}
+
+impl GatewayMetrics {
+    /// Register the gateway's families in `metrics`.
+    pub fn register(metrics: &mut Metrics) -> Self {
+        let registry = metrics.registry_mut();
+        let this = Self {
+            llm_calls: Family::default(),
+            llm_duration: Family::new_with_constructor(slow_histogram),
+            llm_tokens: Family::default(),
+            rate_limited: Family::default(),
+            limiter_errors: Counter::default(),
+        };
+        registry.register(
+            "llm_calls",
+            "Model calls (retries included), by outcome: ok, error or timeout",
+            this.llm_calls.clone(),
+        );
+        registry.register(
+            "llm_call_duration_seconds",
+            "Model call latency (retries included), by outcome",
+            this.llm_duration.clone(),
+        );
+        registry.register(
+            "llm_tokens",
+            "Tokens the provider reported, by kind: prompt or completion",
+            this.llm_tokens.clone(),
+        );
+        registry.register(
+            "rate_limited",
+            "Requests refused by a per-user rate limit, by limit: chat or read",
+            this.rate_limited.clone(),
+        );
+        registry.register(
+            "rate_limit_backend_errors",
+            "Rate-limit checks that Redis did not answer (the local limiter decided)",
+            this.limiter_errors.clone(),
+        );
+        this
+    }
+
+    pub fn llm_call(&self, outcome: &'static str, elapsed: Duration, usage: Option<Usage>) {
+        let labels = OutcomeLabels { outcome };
+        self.llm_calls.get_or_create(&labels).inc();
+        self.llm_duration
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
+        if let Some(usage) = usage {
+            for (kind, tokens) in [
+                ("prompt", usage.prompt_tokens),
+                ("completion", usage.completion_tokens),
+            ] {
+                self.llm_tokens
+                    .get_or_create(&KindLabels { kind })
+                    .inc_by(tokens);
+            }
+        }
+    }
+
+    pub fn rate_limited(&self, limit: &'static str) {
+        self.rate_limited
+            .get_or_create(&LimitLabels { limit })
+            .inc();
+    }
+
+    pub fn limiter_error(&self) {
+        self.limiter_errors.inc();
+    }
+}
