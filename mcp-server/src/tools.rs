@@ -28,7 +28,7 @@ use todo_shared::http::Metrics;
 use todo_shared::task::{
     self, Cursor, Description, Limit, StatusFilter, Task, TaskId, TaskPatch, Title,
 };
-use todo_shared::trace::{REQUEST_ID_META_KEY, RequestId, TraceContext};
+use todo_shared::trace::{REQUEST_ID_META_KEY, RequestId, TraceContext, parse_traceparent};
 use todo_shared::{Error, Store, UserId};
 use tokio::sync::Notify;
 
@@ -104,25 +104,35 @@ impl TaskServer {
         self
     }
 
-    /// The request id to log a call under: the HTTP layer's (from the
-    /// client's `x-request-id` or made up), else the one a client put in the
-    /// call's `_meta` (stdio), else none.
-    fn request_id(context: &RequestContext<RoleServer>, request: &CallToolRequestParams) -> String {
+    /// The request id and `traceparent` to log a call under: the HTTP
+    /// layer's (from the client's headers, the id made up when absent), else
+    /// what the call's `_meta` carries (stdio), checked like headers.
+    fn trace_of(
+        context: &RequestContext<RoleServer>,
+        request: &CallToolRequestParams,
+    ) -> (String, String) {
         if let Some(trace) = context
             .extensions
             .get::<http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<TraceContext>())
         {
-            return trace.request_id.to_string();
+            return (
+                trace.request_id.to_string(),
+                trace.traceparent.clone().unwrap_or_default(),
+            );
         }
-        request
-            .meta
-            .as_ref()
+        let meta = request.meta.as_ref();
+        let id = meta
             .and_then(|meta| meta.0.0.get(REQUEST_ID_META_KEY))
             .and_then(|v| v.as_str())
             .and_then(RequestId::parse)
             .map(|id| id.to_string())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let traceparent = meta
+            .and_then(|meta| meta.get_traceparent())
+            .and_then(parse_traceparent)
+            .unwrap_or_default();
+        (id, traceparent)
     }
 
     /// Wait until no tool call is in progress (at most `limit`). Returns
@@ -247,7 +257,7 @@ impl ServerHandler for TaskServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let _in_flight = self.in_flight.enter();
         let user = self.caller(&context)?;
-        let request_id = Self::request_id(&context, &request);
+        let (request_id, traceparent) = Self::trace_of(&context, &request);
         let started = Instant::now();
         let name = request.name;
         let args = serde_json::Value::Object(request.arguments.unwrap_or_default());
@@ -257,18 +267,18 @@ impl ServerHandler for TaskServer {
         // The one place where domain errors become MCP results.
         let (label, response) = match outcome {
             Ok(result) => {
-                tracing::debug!(tool = %name, user = %user, %request_id, elapsed_us, outcome = "ok", "tool call");
+                tracing::debug!(tool = %name, user = %user, %request_id, %traceparent, elapsed_us, outcome = "ok", "tool call");
                 ("ok", Ok(result.into()))
             }
             Err(ToolFailure::Domain(Error::Internal(error))) => {
-                tracing::error!(tool = %name, user = %user, %request_id, elapsed_us, error = %error, source = ?error.source(), "tool call failed");
+                tracing::error!(tool = %name, user = %user, %request_id, %traceparent, elapsed_us, error = %error, source = ?error.source(), "tool call failed");
                 (
                     "internal_error",
                     Err(ErrorData::internal_error("internal error", None)),
                 )
             }
             Err(ToolFailure::UnknownTool(unknown)) => {
-                tracing::info!(tool = %unknown, user = %user, %request_id, "call of an unknown tool");
+                tracing::info!(tool = %unknown, user = %user, %request_id, %traceparent, "call of an unknown tool");
                 (
                     "unknown_tool",
                     Err(ErrorData::invalid_params(
@@ -279,7 +289,7 @@ impl ServerHandler for TaskServer {
             }
             Err(failure) => {
                 let message = failure.to_string();
-                tracing::info!(tool = %name, user = %user, %request_id, elapsed_us, outcome = "tool_error", %message, "tool call");
+                tracing::info!(tool = %name, user = %user, %request_id, %traceparent, elapsed_us, outcome = "tool_error", %message, "tool call");
                 (
                     "tool_error",
                     Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into()),

@@ -106,11 +106,32 @@ pub fn tool_calls(calls: &[(&str, &str, Value)]) -> Value {
     json!({"choices": [{"message": {"role": "assistant", "content": null, "tool_calls": calls}, "finish_reason": "tool_calls"}]})
 }
 
+/// The reactive model's answer: to a user's "add TITLE", a call of
+/// add_task with that title; to a tool result, "Done: RESULT"; to anything
+/// else, "You said: TEXT".
+pub fn react(request: &Value) -> Value {
+    let last = request["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .cloned()
+        .unwrap_or(Value::Null);
+    let content = last["content"].as_str().unwrap_or_default();
+    match (last["role"].as_str(), content.strip_prefix("add ")) {
+        (Some("tool"), _) => text(&format!("Done: {content}")),
+        (Some("user"), Some(title)) => {
+            tool_calls(&[("call_0", "add_task", json!({"title": title}))])
+        }
+        _ => text(&format!("You said: {content}")),
+    }
+}
+
 /// A scripted OpenAI-compatible server that records what it receives.
 #[derive(Clone, Default)]
 pub struct FakeModel {
     replies: Arc<Mutex<VecDeque<Reply>>>,
     received: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
+    /// With the script empty, answer from the request (see [`react`]).
+    reactive: Arc<std::sync::atomic::AtomicBool>,
     pub url: String,
 }
 
@@ -128,6 +149,14 @@ impl FakeModel {
         tokio::spawn(async move { axum::serve(listener, app).await });
         model.url = format!("http://{addr}/v1");
         model
+    }
+
+    /// Once the script is used up, answer each request from what it says
+    /// ([`react`]) instead of failing: for many concurrent turns, whose
+    /// order no script can know.
+    pub fn react(&self) {
+        self.reactive
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn script(&self, replies: Vec<Reply>) {
@@ -156,10 +185,16 @@ async fn answer(
 ) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let streaming = body["stream"] == true;
+    let request = body.clone();
     model.received.lock().expect("lock").push((headers, body));
     let reply = model.replies.lock().expect("lock").pop_front();
-    let Some(reply) = reply else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "script exhausted").into_response();
+    let reactive = model.reactive.load(std::sync::atomic::Ordering::SeqCst);
+    let reply = match reply {
+        Some(reply) => reply,
+        None if reactive => ok(react(&request)),
+        None => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "script exhausted").into_response();
+        }
     };
     tokio::time::sleep(reply.delay).await;
     if streaming && reply.status == 200 {

@@ -33,13 +33,17 @@ pub fn command(binary: &str, db: &TestDatabase) -> tokio::process::Command {
 
 impl Stack {
     pub async fn start(backend: Backend, extra: &[(&str, &str)]) -> Self {
+        Self::start_with(backend, &[], extra).await
+    }
+
+    /// [`Stack::start`] with variables for the task server too.
+    pub async fn start_with(
+        backend: Backend,
+        mcp_extra: &[(&str, &str)],
+        extra: &[(&str, &str)],
+    ) -> Self {
         let db = TestDatabase::new(backend).await;
-        let mut mcp = command("todo-mcp", &db);
-        mcp.env("MCP_JWT_SECRET", MCP_SECRET)
-            .args(["http", "--bind", "127.0.0.1:0"]);
-        let mcp = ServiceProcess::spawn(mcp, "todo-mcp")
-            .await
-            .unwrap_or_else(|l| panic!("todo-mcp:\n{l}"));
+        let mcp = start_mcp(&db, mcp_extra).await;
         let model = FakeModel::start(Vec::new()).await;
         let gateway = start_gateway(&db, &mcp, &model, extra).await;
         Self {
@@ -54,6 +58,11 @@ impl Stack {
     /// Another gateway instance on the same database, task server and model.
     pub async fn another_gateway(&self) -> ServiceProcess {
         start_gateway(&self.db, &self.mcp, &self.model, &[]).await
+    }
+
+    /// [`Stack::another_gateway`] with variables of its own.
+    pub async fn another_gateway_with(&self, extra: &[(&str, &str)]) -> ServiceProcess {
+        start_gateway(&self.db, &self.mcp, &self.model, extra).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -147,6 +156,31 @@ impl Stack {
             .map(|t| (t.title, t.completed))
             .collect()
     }
+}
+
+/// A `todo-mcp http` on `db`; each `extra` variable is set.
+pub async fn start_mcp(db: &TestDatabase, extra: &[(&str, &str)]) -> ServiceProcess {
+    let mut mcp = command("todo-mcp", db);
+    mcp.env("MCP_JWT_SECRET", MCP_SECRET)
+        .args(["http", "--bind", "127.0.0.1:0"]);
+    for (k, v) in extra {
+        mcp.env(k, v);
+    }
+    ServiceProcess::spawn(mcp, "todo-mcp")
+        .await
+        .unwrap_or_else(|l| panic!("todo-mcp:\n{l}"))
+}
+
+/// Where a service started with `METRICS_BIND=127.0.0.1:0` serves its
+/// metrics (from its "metrics at http://ADDR/metrics" log line).
+pub fn metrics_url(service: &ServiceProcess) -> String {
+    let logs = service.logs();
+    let addr = logs
+        .split("metrics at http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no metrics address logged:\n{logs}"));
+    format!("http://{addr}/metrics")
 }
 
 /// A `todo-gateway serve`; each `extra` variable is set, or removed when empty.
