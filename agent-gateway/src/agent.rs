@@ -69,23 +69,30 @@ pub enum TurnError {
 }
 
 /// One tool call of a turn, as the API reports it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ToolCallReport {
     /// The model's id for the call (as in the `tool_call` stream event).
     pub id: String,
+    /// The task tool (add_task, list_tasks, complete_task, update_task, delete_task).
     pub name: String,
+    /// The arguments the model gave (null when they were not JSON).
+    #[schema(value_type = Object)]
     pub arguments: Value,
+    /// The tool's structured result, or its text when it gave none.
     pub result: Value,
+    /// True when the tool refused (the model reads why and may correct itself).
     pub is_error: bool,
 }
 
 /// What a turn produced.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TurnReport {
     pub conversation_id: i64,
-    /// The stored answer.
+    /// The stored answer's message id.
     pub message_id: i64,
+    /// The model's final answer.
     pub response: String,
+    /// The tool calls of this turn, in order.
     pub tool_calls: Vec<ToolCallReport>,
     /// Where the turn's time went (sent as a `Server-Timing` header).
     #[serde(skip)]

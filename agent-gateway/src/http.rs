@@ -14,7 +14,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -26,8 +25,10 @@ use todo_shared::http::{Metrics, observe};
 use todo_shared::task::format_timestamp;
 use todo_shared::trace::TraceContext;
 use todo_shared::{Store, UserId};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::agent::{Agent, TurnError, TurnEvent};
+use crate::agent::{Agent, ToolCallReport, TurnError, TurnEvent, TurnReport};
 use crate::limit::{self, Limit};
 use crate::llm::LlmError;
 
@@ -55,23 +56,30 @@ pub struct RateLimits {
     pub read: Limit,
 }
 
+/// The whole HTTP application: the API, the web chat, the probes and the
+/// API's own description. Every route is registered through an
+/// [`OpenApiRouter`] with the handler's `#[utoipa::path]`, so the OpenAPI
+/// document served at `/openapi.json` lists exactly the routes served.
 pub fn router(state: AppState, limits: RateLimits) -> Router {
+    let (router, spec) = routes(state, limits);
+    let json = spec.to_json().unwrap_or_else(|error| {
+        tracing::error!(%error, "cannot encode the OpenAPI document");
+        "{}".to_owned()
+    });
+    router.layer(axum::Extension(crate::openapi::Spec(Arc::from(json))))
+}
+
+/// The router and the OpenAPI document that describes it.
+pub fn routes(state: AppState, limits: RateLimits) -> (Router, utoipa::openapi::OpenApi) {
     let state = Arc::new(state);
     let metrics = state.metrics.clone();
-    let web = crate::web::routes(state.dev_tokens.is_some());
-    let chat_routes = Router::new()
-        .route("/api/{user_id}/chat", post(chat))
-        .route_layer(axum::middleware::from_fn_with_state(
-            limits.chat,
-            limit::enforce,
-        ));
-    let read_routes = Router::new()
-        .route("/api/{user_id}/conversations", get(list_conversations))
-        .route(
-            "/api/{user_id}/conversations/{id}",
-            get(get_conversation).delete(delete_conversation),
-        )
-        .route("/api/{user_id}/tasks", get(list_tasks))
+    let chat_routes = OpenApiRouter::new().routes(routes!(chat)).route_layer(
+        axum::middleware::from_fn_with_state(limits.chat, limit::enforce),
+    );
+    let read_routes = OpenApiRouter::new()
+        .routes(routes!(list_conversations))
+        .routes(routes!(get_conversation, delete_conversation))
+        .routes(routes!(list_tasks))
         .route_layer(axum::middleware::from_fn_with_state(
             limits.read,
             limit::enforce,
@@ -83,14 +91,17 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
             state.clone(),
             authenticate,
         ));
-    Router::new()
+    let (router, spec) = OpenApiRouter::with_openapi(crate::openapi::base())
         .merge(api)
-        .merge(web)
-        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
-        .route("/ready", get(ready))
+        .merge(crate::web::routes(state.dev_tokens.is_some()))
+        .merge(crate::openapi::routes())
+        .routes(routes!(health))
+        .routes(routes!(ready))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
-        .layer(axum::middleware::from_fn_with_state(metrics, observe))
+        .split_for_parts();
+    let router = router.layer(axum::middleware::from_fn_with_state(metrics, observe));
+    (router, crate::openapi::finish(spec))
 }
 
 // ---- errors ----------------------------------------------------------------
@@ -184,11 +195,30 @@ impl ApiError {
     }
 }
 
+/// The body of every error response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A stable code to act on: bad_request, invalid_input, unsupported_media_type,
+    /// payload_too_large, unauthorized, forbidden, not_found, conflict, busy,
+    /// rate_limited, internal, llm_timeout, llm_unavailable, tasks_unavailable.
+    #[schema(example = "invalid_input")]
+    pub error: &'static str,
+    /// What went wrong, for people.
+    #[schema(example = "message must not be empty")]
+    pub message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message) = self.parts();
-        let mut response =
-            (status, Json(json!({"error": code, "message": message}))).into_response();
+        let mut response = (
+            status,
+            Json(ErrorBody {
+                error: code,
+                message,
+            }),
+        )
+            .into_response();
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
@@ -315,14 +345,72 @@ fn conversation_id(raw: &str) -> Result<ConversationId, ApiError> {
 
 // ---- handlers --------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
+/// A message to the assistant.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChatRequest {
-    #[serde(default)]
+    /// The conversation to continue; absent or null starts a new one.
+    #[serde(default, deserialize_with = "integer")]
+    #[schema(minimum = 1)]
     pub conversation_id: Option<i64>,
+    /// What the user says: 1 to 10,000 characters, not only white space, no
+    /// control characters but newline, carriage return and tab.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        example = "Add a task to buy milk"
+    )]
     pub message: String,
 }
 
+/// An optional integer, where JSON Schema's idea of one holds: `5.0` is 5.
+fn integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    number
+        .as_i64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
+                .map(|f| f as i64)
+        })
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(format!("expected an integer, got {number}")))
+}
+
+/// Send a message and get the assistant's answer. The model may call the
+/// task tools (add, list, complete, update, delete) on the user's behalf; its
+/// calls and their results come back with the answer. With
+/// `Accept: text/event-stream` the turn streams as server-sent events (see
+/// docs/streaming.md); failures before the user's message is stored are then
+/// still plain JSON errors. Only one turn runs per conversation at a time: a
+/// second one waits for it, then answers 409 `busy` if it took too long.
+#[utoipa::path(
+    post,
+    path = "/api/{user_id}/chat",
+    tag = "chat",
+    params(UserPath),
+    request_body = ChatRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The turn: the answer and the tool calls it made",
+            content(
+                (TurnReport = "application/json"),
+                (StreamEvent = "text/event-stream"),
+            )),
+        (status = 404, description = "No such conversation (or another user's)", body = ErrorBody),
+        (status = 409, description = "Another turn on this conversation is still running", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Body not sent as JSON", body = ErrorBody),
+        (status = 422, description = "Invalid message or conversation id", body = ErrorBody),
+        (status = 502, description = "The model failed (its message is kept)", body = ErrorBody),
+        (status = 503, description = "The task server is unreachable", body = ErrorBody),
+        (status = 504, description = "The model took too long", body = ErrorBody),
+    )
+)]
 async fn chat(
     State(state): State<Arc<AppState>>,
     Caller(user): Caller,
@@ -396,58 +484,164 @@ async fn stream_chat(
     Ok(response)
 }
 
+/// One server-sent event of a streamed turn: its `data` is this object as
+/// JSON. In order: `conversation`, then `text_delta`, `tool_call` and
+/// `tool_result` as they come, then `done` or `error`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StreamEvent {
+    /// The user's message is stored in this conversation.
+    Conversation { conversation_id: i64 },
+    /// A piece of the model's text.
+    TextDelta { text: String },
+    /// The model calls a tool.
+    ToolCall {
+        id: String,
+        name: String,
+        #[schema(value_type = Object)]
+        arguments: serde_json::Value,
+    },
+    /// A tool's result.
+    ToolResult {
+        id: String,
+        result: serde_json::Value,
+        is_error: bool,
+    },
+    /// The turn is over and stored.
+    Done {
+        conversation_id: i64,
+        message_id: i64,
+        response: String,
+        tool_calls: Vec<ToolCallReport>,
+    },
+    /// The turn failed after the message was stored (codes as in [`ErrorBody`]).
+    Error {
+        error: &'static str,
+        message: String,
+    },
+}
+
 fn sse_event(event: TurnEvent) -> Event {
-    let data = match event {
+    let event = match event {
         TurnEvent::Conversation { conversation_id } => {
-            json!({"type": "conversation", "conversation_id": conversation_id})
+            StreamEvent::Conversation { conversation_id }
         }
-        TurnEvent::TextDelta(text) => json!({"type": "text_delta", "text": text}),
+        TurnEvent::TextDelta(text) => StreamEvent::TextDelta { text },
         TurnEvent::ToolCall {
             id,
             name,
             arguments,
-        } => json!({"type": "tool_call", "id": id, "name": name, "arguments": arguments}),
+        } => StreamEvent::ToolCall {
+            id,
+            name,
+            arguments,
+        },
         TurnEvent::ToolResult {
             id,
             result,
             is_error,
-        } => json!({"type": "tool_result", "id": id, "result": result, "is_error": is_error}),
-        TurnEvent::Finished(Ok(report)) => json!({
-            "type": "done",
-            "conversation_id": report.conversation_id,
-            "message_id": report.message_id,
-            "response": report.response,
-            "tool_calls": report.tool_calls,
-        }),
+        } => StreamEvent::ToolResult {
+            id,
+            result,
+            is_error,
+        },
+        TurnEvent::Finished(Ok(report)) => StreamEvent::Done {
+            conversation_id: report.conversation_id,
+            message_id: report.message_id,
+            response: report.response,
+            tool_calls: report.tool_calls,
+        },
         TurnEvent::Finished(Err(error)) => {
-            let (_, code, message) = ApiError::Turn(error).parts();
-            json!({"type": "error", "error": code, "message": message})
+            let (_, error, message) = ApiError::Turn(error).parts();
+            StreamEvent::Error { error, message }
         }
     };
-    Event::default().data(data.to_string())
+    Event::default().data(serde_json::to_string(&event).unwrap_or_default())
 }
 
-#[derive(Debug, Deserialize)]
-pub struct PageQuery {
+/// The `{user_id}` of every API path: the signed-in user (the token's `sub`).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UserPath {
+    /// The signed-in user's id; any other user's is refused with 403.
+    pub user_id: String,
+}
+
+/// One conversation's path.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ConversationPath {
+    /// The signed-in user's id.
+    pub user_id: String,
+    /// The conversation's id.
+    #[param(minimum = 1)]
+    pub id: i64,
+}
+
+/// A page of conversations.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConversationPage {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
-    /// Conversations: the id of the last conversation of the previous page.
-    /// Messages: the id of the last message of the previous page.
+    /// The id of the last conversation of the previous page (its `next_after`).
+    #[param(minimum = 1)]
     pub after: Option<i64>,
 }
 
-#[derive(Serialize)]
-struct ConversationView {
-    id: i64,
-    title: String,
-    created_at: String,
-    updated_at: String,
+/// A page of messages.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MessagePage {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The id of the last message of the previous page (its `next_after`);
+    /// 0 or absent for the first page.
+    #[param(minimum = 0)]
+    pub after: Option<i64>,
 }
 
+/// A conversation, without its messages.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ConversationView {
+    pub id: i64,
+    /// The start of the first message.
+    pub title: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// When the last message was stored.
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+/// A page of the user's conversations, most recently active first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ConversationList {
+    pub conversations: Vec<ConversationView>,
+    /// Pass as `after` for the next page; null on the last page.
+    pub next_after: Option<i64>,
+}
+
+/// List the user's conversations, most recently active first.
+#[utoipa::path(
+    get,
+    path = "/api/{user_id}/conversations",
+    tag = "conversations",
+    params(UserPath, ConversationPage),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of conversations", body = ConversationList),
+        (status = 404, description = "`after` names no conversation of the user", body = ErrorBody),
+        (status = 422, description = "`after` is not a positive id", body = ErrorBody),
+    )
+)]
 async fn list_conversations(
     State(state): State<Arc<AppState>>,
     Caller(user): Caller,
-    query: Result<Query<PageQuery>, QueryRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    query: Result<Query<ConversationPage>, QueryRejection>,
+) -> Result<Json<ConversationList>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let limit = page_limit(query.limit)?;
     let after = match query.after {
@@ -467,21 +661,88 @@ async fn list_conversations(
             updated_at: format_timestamp(&c.updated_at),
         })
         .collect();
-    Ok(Json(json!({"conversations": items, "next_after": next})))
+    Ok(Json(ConversationList {
+        conversations: items,
+        next_after: next,
+    }))
 }
 
+/// A conversation with a page of its messages, oldest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ConversationDetail {
+    pub conversation_id: i64,
+    pub title: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+    /// User and assistant messages; tool results are folded into the
+    /// assistant message whose calls they answer.
+    pub messages: Vec<MessageView>,
+    /// Pass as `after` for the next page; null on the last page.
+    pub next_after: Option<i64>,
+}
+
+/// One message of a conversation.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MessageView {
+    pub id: i64,
+    /// `user` or `assistant`.
+    #[schema(example = "assistant")]
+    pub role: &'static str,
+    /// The text (null for an assistant step that only called tools).
+    pub content: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// The tools this assistant message called, with their results.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Vec<ToolCallView>>,
+}
+
+/// A stored tool call and its result.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ToolCallView {
+    pub name: String,
+    #[schema(value_type = Object)]
+    pub arguments: serde_json::Value,
+    /// The tool's result (null if none was stored).
+    pub result: serde_json::Value,
+    pub is_error: bool,
+}
+
+/// Read a conversation and a page of its messages. Another user's
+/// conversation answers 404, like one that does not exist.
+#[utoipa::path(
+    get,
+    path = "/api/{user_id}/conversations/{id}",
+    tag = "conversations",
+    params(ConversationPath, MessagePage),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The conversation and a page of messages", body = ConversationDetail),
+        (status = 404, description = "No such conversation", body = ErrorBody),
+        (status = 422, description = "The id is not a positive integer", body = ErrorBody),
+    )
+)]
 async fn get_conversation(
     State(state): State<Arc<AppState>>,
     Caller(user): Caller,
     Path((_, id)): Path<(String, String)>,
-    query: Result<Query<PageQuery>, QueryRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    query: Result<Query<MessagePage>, QueryRejection>,
+) -> Result<Json<ConversationDetail>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let id = conversation_id(&id)?;
     let limit = page_limit(query.limit)?;
     let found = conversation::get(&state.store, &user, id).await?;
-    let mut messages =
-        conversation::page(&state.store, &user, id, query.after.unwrap_or(0), limit).await?;
+    let after = match query.after.unwrap_or(0) {
+        after @ 0.. => after,
+        after => {
+            return Err(ApiError::BadRequest(format!(
+                "after must be 0 or a message id, got {after}"
+            )));
+        }
+    };
+    let mut messages = conversation::page(&state.store, &user, id, after, limit).await?;
     let full = messages.len() == limit as usize;
     // A page never ends between a step's calls and their results.
     if full
@@ -492,16 +753,30 @@ async fn get_conversation(
         messages.extend(rest.into_iter().take_while(|m| m.role == Role::Tool));
     }
     let next = full.then(|| messages.last().map(|m| m.id)).flatten();
-    Ok(Json(json!({
-        "conversation_id": found.id,
-        "title": found.title,
-        "created_at": format_timestamp(&found.created_at),
-        "updated_at": format_timestamp(&found.updated_at),
-        "messages": message_views(&messages),
-        "next_after": next,
-    })))
+    Ok(Json(ConversationDetail {
+        conversation_id: found.id,
+        title: found.title,
+        created_at: format_timestamp(&found.created_at),
+        updated_at: format_timestamp(&found.updated_at),
+        messages: message_views(&messages),
+        next_after: next,
+    }))
 }
 
+/// Delete a conversation and all its messages (the tasks stay).
+#[utoipa::path(
+    delete,
+    path = "/api/{user_id}/conversations/{id}",
+    tag = "conversations",
+    params(ConversationPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such conversation", body = ErrorBody),
+        (status = 422, description = "The id is not a positive integer", body = ErrorBody),
+        (status = 409, description = "A turn on it is still running", body = ErrorBody),
+    )
+)]
 async fn delete_conversation(
     State(state): State<Arc<AppState>>,
     Caller(user): Caller,
@@ -511,23 +786,76 @@ async fn delete_conversation(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TasksQuery {
-    /// all (default), pending or completed.
-    pub status: Option<String>,
+    /// Which tasks (default all).
+    pub status: Option<TaskStatus>,
+}
+
+/// Which tasks to list.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskStatus {
+    All,
+    Pending,
+    Completed,
+}
+
+impl TaskStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Pending => "pending",
+            Self::Completed => "completed",
+        }
+    }
+}
+
+/// The user's tasks (the first 200), as the task server's list_tasks gives them.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TaskList {
+    pub tasks: Vec<TaskView>,
+    /// Present when more tasks follow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// A task.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TaskView {
+    pub id: i64,
+    pub title: String,
+    pub description: Option<String>,
+    pub completed: bool,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
 }
 
 /// The user's tasks, read from the task server over MCP (list_tasks) the
-/// way the agent reads them; read-only.
+/// way the assistant reads them; read-only.
+#[utoipa::path(
+    get,
+    path = "/api/{user_id}/tasks",
+    tag = "tasks",
+    params(UserPath, TasksQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The tasks, newest first", body = TaskList),
+        (status = 503, description = "The task server is unreachable", body = ErrorBody),
+    )
+)]
 async fn list_tasks(
     State(state): State<Arc<AppState>>,
     Caller(user): Caller,
     trace: Trace,
     query: Result<Query<TasksQuery>, QueryRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<TaskList>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let arguments = json!({
-        "status": query.status.as_deref().unwrap_or("all"),
+        "status": query.status.unwrap_or(TaskStatus::All).as_str(),
         "limit": todo_shared::task::MAX_LIST_LIMIT,
     });
     let outcome = state
@@ -537,12 +865,44 @@ async fn list_tasks(
         .await
         .map_err(|e| ApiError::Turn(TurnError::Mcp(e)))?;
     match outcome.structured {
-        Some(tasks) if !outcome.is_error => Ok(Json(tasks)),
+        Some(tasks) if !outcome.is_error => serde_json::from_value(tasks).map(Json).map_err(|e| {
+            ApiError::Domain(todo_shared::Error::internal(format!(
+                "list_tasks gave an unexpected result: {e}"
+            )))
+        }),
         _ => Err(ApiError::BadRequest(outcome.text)),
     }
 }
 
-/// Ready when the database and the task server both answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/health", tag = "probes",
+    responses((status = 200, description = "Alive", body = Health)))]
+async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    /// `ready` or `unavailable`.
+    pub status: &'static str,
+    /// `ok` or `unavailable`.
+    pub database: &'static str,
+    /// The task server: `ok` or `unavailable`.
+    pub tasks: &'static str,
+}
+
+/// Readiness: the database and the task server both answer.
+#[utoipa::path(get, path = "/ready", tag = "probes",
+    responses(
+        (status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "The database or the task server is unreachable", body = Readiness),
+    ))]
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
     let (database, tasks) = tokio::join!(state.store.ping(), state.agent.tasks.ping());
     if let Err(error) = &database {
@@ -551,11 +911,16 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
     if let Err(error) = &tasks {
         tracing::warn!(%error, "readiness: task server unreachable");
     }
-    let body = json!({
-        "status": if database.is_ok() && tasks.is_ok() { "ready" } else { "unavailable" },
-        "database": if database.is_ok() { "ok" } else { "unavailable" },
-        "tasks": if tasks.is_ok() { "ok" } else { "unavailable" },
-    });
+    let word = |ok: bool| if ok { "ok" } else { "unavailable" };
+    let body = Readiness {
+        status: if database.is_ok() && tasks.is_ok() {
+            "ready"
+        } else {
+            "unavailable"
+        },
+        database: word(database.is_ok()),
+        tasks: word(tasks.is_ok()),
+    };
     let status = if database.is_ok() && tasks.is_ok() {
         StatusCode::OK
     } else {
@@ -581,31 +946,31 @@ fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
 /// A step's results are the tool messages stored right after its calls
 /// (one statement stores them together), so call ids that a model reuses
 /// from turn to turn cannot mix results up.
-fn message_views(messages: &[Message]) -> Vec<serde_json::Value> {
+fn message_views(messages: &[Message]) -> Vec<MessageView> {
     let mut views = Vec::new();
     for (index, message) in messages.iter().enumerate() {
         if message.role == Role::Tool {
             continue;
         }
-        let mut view = json!({
-            "id": message.id,
-            "role": message.role.as_str(),
-            "content": message.content,
-            "created_at": format_timestamp(&message.created_at),
-        });
-        if let Some(calls) = message.tool_calls.as_deref() {
+        let tool_calls = message.tool_calls.as_deref().map(|calls| {
             let results: Vec<&Message> = messages[index + 1..]
                 .iter()
                 .take_while(|m| m.role == Role::Tool)
                 .collect();
-            view["tool_calls"] = tool_call_views(calls, &results);
-        }
-        views.push(view);
+            tool_call_views(calls, &results)
+        });
+        views.push(MessageView {
+            id: message.id,
+            role: message.role.as_str(),
+            content: message.content.clone(),
+            created_at: format_timestamp(&message.created_at),
+            tool_calls,
+        });
     }
     views
 }
 
-fn tool_call_views(calls: &str, results: &[&Message]) -> serde_json::Value {
+fn tool_call_views(calls: &str, results: &[&Message]) -> Vec<ToolCallView> {
     let calls: Vec<crate::llm::ToolCall> = serde_json::from_str(calls).unwrap_or_default();
     calls
         .iter()
@@ -613,12 +978,16 @@ fn tool_call_views(calls: &str, results: &[&Message]) -> serde_json::Value {
             let result = results
                 .iter()
                 .find(|m| m.tool_call_id.as_deref() == Some(call.id.as_str()));
-            json!({
-                "name": call.function.name,
-                "arguments": serde_json::from_str::<serde_json::Value>(&call.function.arguments).unwrap_or(serde_json::Value::Null),
-                "result": result.and_then(|m| m.content.as_deref()).map(|c| serde_json::from_str::<serde_json::Value>(c).unwrap_or_else(|_| json!(c))),
-                "is_error": result.and_then(|m| m.is_error).unwrap_or(false),
-            })
+            ToolCallView {
+                name: call.function.name.clone(),
+                arguments: serde_json::from_str(&call.function.arguments)
+                    .unwrap_or(serde_json::Value::Null),
+                result: result
+                    .and_then(|m| m.content.as_deref())
+                    .map(|c| serde_json::from_str(c).unwrap_or_else(|_| json!(c)))
+                    .unwrap_or(serde_json::Value::Null),
+                is_error: result.and_then(|m| m.is_error).unwrap_or(false),
+            }
         })
         .collect()
 }

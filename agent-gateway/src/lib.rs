@@ -12,7 +12,8 @@
 //! - [`agent`]: one turn, plain or streamed.
 //! - [`http`]: the API; [`web`]: the web chat embedded in the binary;
 //!   [`limit`]: per-user rate limits, in memory or in Redis;
-//!   [`metrics`]: the gateway's own metric families.
+//!   [`metrics`]: the gateway's own metric families; [`openapi`]: the API's
+//!   OpenAPI document and reference page.
 
 pub mod agent;
 pub mod config;
@@ -22,4 +23,5 @@ pub mod limit;
 pub mod llm;
 pub mod mcp;
 pub mod metrics;
+pub mod openapi;
 pub mod web;

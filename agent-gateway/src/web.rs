@@ -6,17 +6,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
 use todo_shared::auth::mint_hs256;
 use todo_shared::{Secret, UserId};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::http::{ApiError, ApiJson, AppState};
+use crate::http::{ApiError, ApiJson, AppState, ErrorBody};
 
 const INDEX: &str = include_str!("../web/index.html");
 const SCRIPT: &str = include_str!("../web/app.js");
@@ -36,24 +36,21 @@ pub struct DevTokens {
     pub ttl: Duration,
 }
 
-pub fn routes(dev: bool) -> Router<Arc<AppState>> {
-    let routes = Router::new()
-        .route("/", get(index))
-        .route(
-            "/app.js",
-            get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }),
-        )
-        .route(
-            "/app.css",
-            get(|| async { asset("text/css; charset=utf-8", STYLE) }),
-        );
+pub fn routes(dev: bool) -> OpenApiRouter<Arc<AppState>> {
+    let routes = OpenApiRouter::new()
+        .routes(routes!(index))
+        .routes(routes!(script))
+        .routes(routes!(style));
     if dev {
-        routes.route("/dev/token", post(dev_token))
+        routes.routes(routes!(dev_token))
     } else {
         routes
     }
 }
 
+/// The web chat's page.
+#[utoipa::path(get, path = "/", tag = "web",
+    responses((status = 200, description = "The web chat", content_type = "text/html")))]
 async fn index(State(state): State<Arc<AppState>>) -> Response {
     let dev = if state.dev_tokens.is_some() {
         "true"
@@ -63,7 +60,22 @@ async fn index(State(state): State<Arc<AppState>>) -> Response {
     asset("text/html; charset=utf-8", INDEX.replace("__DEV__", dev))
 }
 
-fn asset(content_type: &'static str, body: impl Into<axum::body::Body>) -> Response {
+/// The web chat's script.
+#[utoipa::path(get, path = "/app.js", tag = "web",
+    responses((status = 200, description = "JavaScript", content_type = "text/javascript")))]
+async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", SCRIPT)
+}
+
+/// The web chat's style sheet.
+#[utoipa::path(get, path = "/app.css", tag = "web",
+    responses((status = 200, description = "CSS", content_type = "text/css")))]
+async fn style() -> Response {
+    asset("text/css; charset=utf-8", STYLE)
+}
+
+/// A page or file with the strict security headers of the web chat.
+pub fn asset(content_type: &'static str, body: impl Into<axum::body::Body>) -> Response {
     let mut response = Response::new(body.into());
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -83,19 +95,42 @@ fn asset(content_type: &'static str, body: impl Into<axum::body::Body>) -> Respo
     response
 }
 
-#[derive(Deserialize)]
-struct DevTokenRequest {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct DevTokenRequest {
+    /// Any user name: 1 to 255 characters, no control characters, not
+    /// starting or ending with white space.
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F])?$",
+        example = "alice"
+    )]
     user: String,
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DevTokenResponse {
+    user: String,
+    /// A bearer token for the API, valid 12 hours.
+    token: String,
+}
+
+/// Development mode only (`--dev`, loopback): a token for any user name.
+/// This route does not exist otherwise.
+#[utoipa::path(post, path = "/dev/token", tag = "web",
+    request_body = DevTokenRequest,
+    responses(
+        (status = 200, description = "Signed in", body = DevTokenResponse),
+        (status = 422, description = "Invalid user name", body = ErrorBody),
+    ))]
 async fn dev_token(
     State(state): State<Arc<AppState>>,
     ApiJson(request): ApiJson<DevTokenRequest>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<DevTokenResponse>, ApiError> {
     let Some(dev) = &state.dev_tokens else {
         return Err(todo_shared::Error::internal("development sign-in without a secret").into());
     };
-    let user = UserId::parse(request.user.trim())?;
+    let user = UserId::parse(&request.user)?;
     let token = mint_hs256(
         &dev.secret,
         &user,
@@ -105,5 +140,8 @@ async fn dev_token(
     )
     .map_err(|e| ApiError::Domain(todo_shared::Error::internal(e.to_string())))?;
     tracing::info!(user = %user, "development sign-in");
-    Ok(Json(json!({"user": user.as_str(), "token": token})).into_response())
+    Ok(Json(DevTokenResponse {
+        user: user.as_str().to_owned(),
+        token,
+    }))
 }

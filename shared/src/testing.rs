@@ -305,3 +305,60 @@ pub fn rss_kib(pid: u32) -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// A Python virtualenv under `target/NAME` with `requirements` installed,
+/// made when `probe` (a Python statement, e.g. `import mcp`) fails in it.
+/// Returns the venv's `bin` directory. Tools nobody here wrote (the MCP
+/// Python SDK, schemathesis) come from there.
+///
+/// # Panics
+/// When Python 3 or pip fails.
+#[allow(clippy::expect_used)]
+pub async fn python_venv(name: &str, requirements: &std::path::Path, probe: &str) -> PathBuf {
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target")
+        .join(name);
+    let bin = venv.join("bin");
+    let python = bin.join("python");
+    let ready = |python: PathBuf| async move {
+        python.exists()
+            && tokio::process::Command::new(&python)
+                .args(["-c", probe])
+                .stderr(std::process::Stdio::null())
+                .status()
+                .await
+                .is_ok_and(|s| s.success())
+    };
+    if ready(python.clone()).await {
+        return bin;
+    }
+    let created = tokio::process::Command::new("python3")
+        .arg("-m")
+        .arg("venv")
+        .arg(&venv)
+        .status()
+        .await;
+    assert!(
+        created.is_ok_and(|s| s.success()),
+        "python3 -m venv {} failed: Python 3.10+ is needed",
+        venv.display()
+    );
+    let installed = tokio::process::Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(requirements)
+        .status()
+        .await;
+    assert!(
+        installed.is_ok_and(|s| s.success()),
+        "pip install -r {} failed",
+        requirements.display()
+    );
+    bin
+}

@@ -8,7 +8,6 @@
 //! `npm ci` into `tests/smoke/node_modules` when it is not there yet.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use todo_shared::testing::TestDatabase;
 
@@ -22,47 +21,10 @@ async fn python_with_sdk() -> PathBuf {
     if let Some(python) = std::env::var_os("SMOKE_PYTHON") {
         return PathBuf::from(python);
     }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/smoke-venv");
-    let python = venv.join("bin/python");
-    if !has_sdk(&python).await {
-        let created = tokio::process::Command::new("python3")
-            .arg("-m")
-            .arg("venv")
-            .arg(&venv)
-            .status()
-            .await;
-        assert!(
-            created.is_ok_and(|s| s.success()),
-            "python3 -m venv failed: Python 3.10+ is needed for the smoke test"
-        );
-        let installed = tokio::process::Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "-r",
-            ])
-            .arg(smoke_dir().join("requirements.txt"))
-            .status()
-            .await;
-        assert!(
-            installed.is_ok_and(|s| s.success()),
-            "pip install of the MCP Python SDK failed"
-        );
-    }
-    python
-}
-
-async fn has_sdk(python: &Path) -> bool {
-    python.exists()
-        && tokio::process::Command::new(python)
-            .args(["-c", "import mcp"])
-            .stderr(Stdio::null())
-            .status()
-            .await
-            .is_ok_and(|s| s.success())
+    let requirements = smoke_dir().join("requirements.txt");
+    todo_shared::testing::python_venv("smoke-venv", &requirements, "import mcp")
+        .await
+        .join("python")
 }
 
 async fn typescript_sdk() {
