@@ -686,7 +686,12 @@ async fn schemathesis_finds_the_gateway_true_to_its_openapi_document() {
             .await
         }
     };
+    // schemathesis keeps a cache of past crashes in its working directory:
+    // a fresh one each run keeps runs alike and the source tree clean.
+    let workdir = std::env::temp_dir().join(format!("schemathesis-{:016x}", rand::random::<u64>()));
+    std::fs::create_dir_all(&workdir).expect("workdir");
     let output = tokio::process::Command::new(bin.join("st"))
+        .current_dir(&workdir)
         .arg("--config-file")
         .arg(dir.join("schemathesis.toml"))
         .arg("run")
@@ -714,6 +719,7 @@ async fn schemathesis_finds_the_gateway_true_to_its_openapi_document() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    let _ = std::fs::remove_dir_all(&workdir);
     assert!(output.status.success(), "{report}");
     assert!(
         !stack.gateway.logs().contains("panicked"),
