@@ -39,19 +39,19 @@ pub enum Command {
 pub struct AuthArgs {
     /// Base URL of Better Auth; its keys are then read from {BETTER_AUTH_URL}/api/auth/jwks
     /// and it is the default issuer and audience.
-    #[arg(long, env = "BETTER_AUTH_URL")]
+    #[arg(long, env = "BETTER_AUTH_URL", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub better_auth_url: Option<String>,
 
     /// JWKS URL of the user tokens' keys (EdDSA, ES256, RS256), if not Better Auth's.
-    #[arg(long, env = "AUTH_JWKS_URL")]
+    #[arg(long, env = "AUTH_JWKS_URL", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub auth_jwks_url: Option<String>,
 
     /// Required `iss` of user tokens. Default: BETTER_AUTH_URL.
-    #[arg(long, env = "AUTH_ISSUER")]
+    #[arg(long, env = "AUTH_ISSUER", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub auth_issuer: Option<String>,
 
     /// Required `aud` of user tokens. Default: BETTER_AUTH_URL.
-    #[arg(long, env = "AUTH_AUDIENCE")]
+    #[arg(long, env = "AUTH_AUDIENCE", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub auth_audience: Option<String>,
 
     /// Shared secret (at least 32 bytes) of HS256 user tokens.

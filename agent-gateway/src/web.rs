@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use todo_shared::auth::mint_hs256;
@@ -95,6 +95,24 @@ pub fn asset(content_type: &'static str, body: impl Into<axum::body::Body>) -> R
     response
 }
 
+/// Was the page reached by a loopback name? The gateway listens on loopback
+/// in development mode, but a site that points its own name at 127.0.0.1
+/// (DNS rebinding) reaches it too, with its own name as the Host: the
+/// sign-in as anyone must not be open to it.
+fn loopback_host(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct DevTokenRequest {
     /// Any user name: 1 to 255 characters, no control characters, not
@@ -121,12 +139,21 @@ pub struct DevTokenResponse {
     request_body = DevTokenRequest,
     responses(
         (status = 200, description = "Signed in", body = DevTokenResponse),
+        (status = 403, description = "The request's Host is not a loopback name (localhost, 127.0.0.1, [::1])", body = ErrorBody),
         (status = 422, description = "Invalid user name", body = ErrorBody),
     ))]
 async fn dev_token(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<DevTokenRequest>,
 ) -> Result<Json<DevTokenResponse>, ApiError> {
+    if !loopback_host(&headers) {
+        tracing::warn!(
+            reason = "dev_sign_in_off_loopback",
+            "development sign-in refused: Host is not a loopback name"
+        );
+        return Err(todo_shared::Error::Forbidden.into());
+    }
     let Some(dev) = &state.dev_tokens else {
         return Err(todo_shared::Error::internal("development sign-in without a secret").into());
     };

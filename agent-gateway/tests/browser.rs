@@ -172,4 +172,32 @@ async fn the_page_is_locked_down_and_dev_sign_in_needs_the_flag() {
         .await
         .expect("post");
     assert_eq!(blank.status(), 422);
+    // A page of another site whose name points at 127.0.0.1 (DNS
+    // rebinding) reaches the gateway with its own Host: no sign-in for it.
+    for host in [
+        "evil.example",
+        "evil.example:8000",
+        "127.0.0.1.evil.example",
+    ] {
+        let rebound = dev_stack
+            .http
+            .post(dev_stack.url("/dev/token"))
+            .header("host", host)
+            .json(&json!({"user": "alice"}))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(rebound.status(), 403, "{host}");
+    }
+    for host in ["localhost:8000", "127.0.0.1", "[::1]:8000"] {
+        let local = dev_stack
+            .http
+            .post(dev_stack.url("/dev/token"))
+            .header("host", host)
+            .json(&json!({"user": "alice"}))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(local.status(), 200, "{host}");
+    }
 }

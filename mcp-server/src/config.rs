@@ -68,7 +68,7 @@ pub struct HttpArgs {
     pub tokens: TokenArgs,
 
     /// JWKS URL with the public keys (EdDSA, RS256, ES256) of bearer tokens.
-    #[arg(long, env = "MCP_JWKS_URL")]
+    #[arg(long, env = "MCP_JWKS_URL", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub jwks_url: Option<String>,
 
     /// Seconds between two JWKS fetches caused by tokens with an unknown `kid`.
@@ -82,7 +82,7 @@ pub struct HttpArgs {
 
     /// Public base URL of this server (e.g. https://tasks.example.com), used in the
     /// protected-resource metadata. Default: http://<Host header>.
-    #[arg(long, env = "MCP_PUBLIC_URL")]
+    #[arg(long, env = "MCP_PUBLIC_URL", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub public_url: Option<String>,
 
     /// Authorization servers to advertise in the protected-resource metadata
@@ -120,7 +120,7 @@ pub struct TokenArgs {
     pub audience: String,
 
     /// Required `iss` of bearer tokens (not checked when unset).
-    #[arg(long, env = "MCP_ISSUER")]
+    #[arg(long, env = "MCP_ISSUER", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub issuer: Option<String>,
 }
 

@@ -13,7 +13,7 @@ pub struct ProcessArgs {
     /// Database URL: sqlite://PATH or postgres://USER@HOST/DB. Default: a SQLite file
     /// todo-mcp/todo.db in your data directory, created on first run (one database can
     /// serve todo-mcp and todo-gateway).
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true, value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub database_url: Option<String>,
 
     /// Most database connections to keep open.

@@ -321,3 +321,45 @@ async fn an_unknown_scheme_is_refused() {
         Some("DATABASE_URL must start with sqlite: or postgres:, got \"mysql://root@localhost/x\"")
     );
 }
+
+/// A rolling upgrade (or a rollback) runs an older binary against a
+/// database a newer one has migrated further: it must start.
+async fn an_older_release_starts_on_a_database_migrated_further(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    let store = db.store().await;
+    store.close().await;
+    let insert = "insert into _sqlx_migrations \
+        (version, description, success, checksum, execution_time) \
+        values (99991231000000, 'from a newer release', true, $1, 0)";
+    let checksum = vec![0u8; 48];
+    match backend {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(db.url()).await.expect("connect");
+            sqlx::query(insert)
+                .bind(checksum)
+                .execute(&pool)
+                .await
+                .expect("insert");
+            pool.close().await;
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(db.url()).await.expect("connect");
+            sqlx::query(insert)
+                .bind(checksum)
+                .execute(&pool)
+                .await
+                .expect("insert");
+            pool.close().await;
+        }
+    }
+    let store = Store::open(&StoreOptions::new(db.url()))
+        .await
+        .expect("open");
+    store
+        .migrate()
+        .await
+        .expect("an unknown, newer migration does not stop an older binary");
+    store.close().await;
+}
+
+both_backends!(an_older_release_starts_on_a_database_migrated_further);

@@ -167,7 +167,11 @@ impl Store {
                 // (the task server and the gateway on one file) can both try
                 // to apply a migration, and the second one's transaction fails
                 // and rolls back. Running again then finds it applied.
-                let migrator = sqlx::migrate!("../migrations/sqlite");
+                let mut migrator = sqlx::migrate!("../migrations/sqlite");
+                // A newer release's migrations may already be applied (a
+                // rolling upgrade, a rollback): run anyway, as migrations
+                // only ever add (migrations/README.md).
+                migrator.set_ignore_missing(true);
                 let mut attempt: u64 = 0;
                 loop {
                     attempt += 1;
@@ -181,7 +185,11 @@ impl Store {
                     }
                 }
             }
-            Backend::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
+            Backend::Postgres(pool) => {
+                let mut migrator = sqlx::migrate!("../migrations/postgres");
+                migrator.set_ignore_missing(true);
+                migrator.run(pool).await?;
+            }
         }
         Ok(())
     }
