@@ -854,3 +854,17 @@ async fn the_compose_file_sets_only_variables_the_binaries_read() {
         );
     }
 }
+
+/// `.env.example` names every variable either binary reads.
+#[tokio::test]
+async fn the_env_example_names_every_variable() {
+    let example = repo_file(".env.example");
+    let mut known = env_vars_of("todo-mcp", &["", "http"]).await;
+    known.extend(env_vars_of("todo-gateway", &["", "serve"]).await);
+    for name in known {
+        assert!(
+            example.contains(&format!("# {name}=")),
+            ".env.example does not mention {name}"
+        );
+    }
+}
