@@ -134,6 +134,19 @@ try {
   await page.getByLabel("Message").waitFor();
   await shot(page, "6-phone");
 
+  // The API reference: rendered from /openapi.json, every operation shown.
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(`${base}/docs`);
+  await page.locator("body[data-ready=true]").waitFor();
+  const spec = await (await page.request.get(`${base}/openapi.json`)).json();
+  const operations = Object.values(spec.paths).flatMap((item) =>
+    ["get", "post", "put", "patch", "delete"].filter((m) => item[m]));
+  assert.equal(await page.locator("section.op h3 .method").count(), operations.length);
+  await page.locator("h3", { hasText: "/api/{user_id}/chat" }).waitFor();
+  assert.ok((await page.locator("nav#toc li").count()) === operations.length);
+  assert.ok((await page.locator("#schema-TurnReport pre").textContent()).includes("tool_calls"));
+  await shot(page, "7-api-reference");
+
   assert.deepEqual(cspViolations, [], "nothing blocked by the CSP");
   assert.ok(!(await page.locator("body").textContent()).includes("undefined"));
   await context.close();
