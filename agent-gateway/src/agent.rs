@@ -261,7 +261,7 @@ impl Agent {
             Err(error) => Err(error.into()),
         };
         match &result {
-            Ok(report) => tracing::debug!(
+            Ok(report) => tracing::info!(
                 user = %user,
                 conversation = id.get(),
                 tool_calls = report.tool_calls.len(),

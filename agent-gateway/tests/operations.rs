@@ -173,11 +173,8 @@ async fn without_metrics_bind_there_is_no_metrics_listener() {
 
 #[tokio::test]
 async fn a_request_id_and_traceparent_reach_the_task_server_logs() {
-    let debug = [(
-        "RUST_LOG",
-        "info,todo_gateway=debug,todo_mcp=debug,rmcp=warn",
-    )];
-    let stack = Stack::start_with(Backend::Sqlite, &debug, &debug).await;
+    // The default log filter (info,rmcp=warn).
+    let stack = Stack::start(Backend::Sqlite, &[]).await;
     stack.model.script(vec![
         ok(tool_calls(&[(
             "call_1",
@@ -202,19 +199,24 @@ async fn a_request_id_and_traceparent_reach_the_task_server_logs() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["x-request-id"], "req-test-4711");
 
-    // Both services logged the tool call under the request's id.
-    let logged = |service: &ServiceProcess, id: &str| {
+    // At the default level, the gateway logged the turn and todo-mcp the
+    // tool call under the request's id.
+    let logged = |service: &ServiceProcess, id: &str, what: &[&str]| {
         service
             .logs()
             .lines()
-            .any(|l| l.contains(id) && l.contains("tool call") && l.contains("add_task"))
+            .any(|l| l.contains(id) && what.iter().all(|w| l.contains(w)))
     };
     assert!(
-        logged(&stack.gateway, "req-test-4711"),
+        logged(&stack.gateway, "req-test-4711", &["turn finished"]),
         "{}",
         stack.gateway.logs()
     );
-    assert!(logged(&stack.mcp, "req-test-4711"), "{}", stack.mcp.logs());
+    assert!(
+        logged(&stack.mcp, "req-test-4711", &["tool call", "add_task"]),
+        "{}",
+        stack.mcp.logs()
+    );
     assert!(
         stack
             .mcp

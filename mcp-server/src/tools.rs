@@ -267,7 +267,9 @@ impl ServerHandler for TaskServer {
         // The one place where domain errors become MCP results.
         let (label, response) = match outcome {
             Ok(result) => {
-                tracing::debug!(tool = %name, user = %user, %request_id, %traceparent, elapsed_us, outcome = "ok", "tool call");
+                // At info: the audit trail of who changed what (and the
+                // request id that ties it to the gateway's turn).
+                tracing::info!(tool = %name, user = %user, %request_id, %traceparent, elapsed_us, outcome = "ok", "tool call");
                 ("ok", Ok(result.into()))
             }
             Err(ToolFailure::Domain(Error::Internal(error))) => {
