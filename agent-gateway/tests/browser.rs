@@ -174,12 +174,15 @@ async fn the_page_is_locked_down_and_dev_sign_in_needs_the_flag() {
     assert_eq!(blank.status(), 422);
     // A page of another site whose name points at 127.0.0.1 (DNS
     // rebinding) reaches the gateway with its own Host: no sign-in for it.
-    for host in [
-        "evil.example",
-        "evil.example:8000",
-        "127.0.0.1.evil.example",
+    for (host, status) in [
+        ("evil.example", 403),
+        ("evil.example:8000", 403),
+        ("127.0.0.1.evil.example", 403),
+        ("localhost:8000", 200),
+        ("127.0.0.1", 200),
+        ("[::1]:8000", 200),
     ] {
-        let rebound = dev_stack
+        let answer = dev_stack
             .http
             .post(dev_stack.url("/dev/token"))
             .header("host", host)
@@ -187,17 +190,6 @@ async fn the_page_is_locked_down_and_dev_sign_in_needs_the_flag() {
             .send()
             .await
             .expect("post");
-        assert_eq!(rebound.status(), 403, "{host}");
-    }
-    for host in ["localhost:8000", "127.0.0.1", "[::1]:8000"] {
-        let local = dev_stack
-            .http
-            .post(dev_stack.url("/dev/token"))
-            .header("host", host)
-            .json(&json!({"user": "alice"}))
-            .send()
-            .await
-            .expect("post");
-        assert_eq!(local.status(), 200, "{host}");
+        assert_eq!(answer.status(), status, "{host}");
     }
 }
