@@ -10,7 +10,7 @@ use common::{ok, status, text, tool_calls};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use todo_shared::both_backends;
-use todo_shared::testing::{Backend, help_env_vars, readme_table_env_vars, workspace_binary};
+use todo_shared::testing::{Backend, binary_env_vars, readme_table_env_vars};
 
 async fn adding_a_task_runs_the_tool_and_stores_the_whole_turn(backend: Backend) {
     let stack = Stack::start(backend, &[]).await;
@@ -885,17 +885,7 @@ async fn the_readme_gateway_table_matches_help() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
         .expect("README");
     let table = readme_table_env_vars(&readme, "### Gateway configuration", "##");
-    let mut help = String::new();
-    for args in [&["--help"][..], &["serve", "--help"][..]] {
-        let out = tokio::process::Command::new(workspace_binary("todo-gateway"))
-            .env_clear()
-            .args(args)
-            .output()
-            .await
-            .expect("help");
-        help.push_str(&String::from_utf8_lossy(&out.stdout));
-    }
-    let from_help = help_env_vars(&help);
+    let from_help = binary_env_vars("todo-gateway", &["", "serve"]).await;
     assert_eq!(table, from_help, "README gateway table vs --help");
 }
 

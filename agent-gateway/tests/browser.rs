@@ -20,19 +20,7 @@ fn browser_dir() -> PathBuf {
 }
 
 async fn playwright() {
-    let dir = browser_dir();
-    if dir.join("node_modules/playwright-core").exists() {
-        return;
-    }
-    let installed = tokio::process::Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--silent"])
-        .current_dir(&dir)
-        .status()
-        .await;
-    assert!(
-        installed.is_ok_and(|s| s.success()),
-        "npm ci of playwright-core failed: Node.js 20+ and npm are needed for the browser test"
-    );
+    todo_shared::testing::npm_ci(&browser_dir(), "playwright-core").await;
 }
 
 #[tokio::test]

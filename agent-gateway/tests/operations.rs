@@ -730,24 +730,6 @@ async fn schemathesis_finds_the_gateway_true_to_its_openapi_document() {
     );
 }
 
-/// The variables `BINARY SUBCOMMAND --help` names, over the subcommands given.
-async fn env_vars_of(binary: &str, subcommands: &[&str]) -> std::collections::BTreeSet<String> {
-    let mut help = String::new();
-    for sub in subcommands {
-        let mut args: Vec<&str> = sub.split_whitespace().collect();
-        args.push("--help");
-        let out = tokio::process::Command::new(todo_shared::testing::workspace_binary(binary))
-            .env_clear()
-            .args(&args)
-            .output()
-            .await
-            .expect("help");
-        assert!(out.status.success(), "{binary} {sub} --help");
-        help.push_str(&String::from_utf8_lossy(&out.stdout));
-    }
-    todo_shared::testing::help_env_vars(&help)
-}
-
 fn repo_file(path: &str) -> String {
     std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -764,13 +746,19 @@ async fn the_configuration_reference_matches_help() {
     use todo_shared::testing::readme_table_env_vars;
     let doc = repo_file("docs/configuration.md");
     let mcp_doc = readme_table_env_vars(&doc, "## todo-mcp", "## todo-gateway");
-    let mcp_help = env_vars_of("todo-mcp", &["", "stdio", "http", "migrate", "token"]).await;
+    let mcp_help = todo_shared::testing::binary_env_vars(
+        "todo-mcp",
+        &["", "stdio", "http", "migrate", "token"],
+    )
+    .await;
     assert_eq!(
         mcp_doc, mcp_help,
         "docs/configuration.md (todo-mcp) vs --help"
     );
     let gateway_doc = readme_table_env_vars(&doc, "## todo-gateway", "## Other variables");
-    let gateway_help = env_vars_of("todo-gateway", &["", "serve", "migrate", "token"]).await;
+    let gateway_help =
+        todo_shared::testing::binary_env_vars("todo-gateway", &["", "serve", "migrate", "token"])
+            .await;
     assert_eq!(
         gateway_doc, gateway_help,
         "docs/configuration.md (todo-gateway) vs --help"
@@ -824,8 +812,8 @@ fn compose_environment(compose: &str) -> std::collections::BTreeMap<String, Vec<
 async fn the_compose_file_sets_only_variables_the_binaries_read() {
     let compose = repo_file("docker-compose.yml");
     let environment = compose_environment(&compose);
-    let mcp = env_vars_of("todo-mcp", &["", "http"]).await;
-    let gateway = env_vars_of("todo-gateway", &["", "serve"]).await;
+    let mcp = todo_shared::testing::binary_env_vars("todo-mcp", &["", "http"]).await;
+    let gateway = todo_shared::testing::binary_env_vars("todo-gateway", &["", "serve"]).await;
     // libpq's variable, read by the PostgreSQL driver, not a flag.
     let driver = ["PGPASSWORD"];
     for (service, known) in [("mcp", &mcp), ("gateway", &gateway)] {
@@ -861,8 +849,8 @@ async fn the_compose_file_sets_only_variables_the_binaries_read() {
 #[tokio::test]
 async fn the_env_example_names_every_variable() {
     let example = repo_file(".env.example");
-    let mut known = env_vars_of("todo-mcp", &["", "http"]).await;
-    known.extend(env_vars_of("todo-gateway", &["", "serve"]).await);
+    let mut known = todo_shared::testing::binary_env_vars("todo-mcp", &["", "http"]).await;
+    known.extend(todo_shared::testing::binary_env_vars("todo-gateway", &["", "serve"]).await);
     for name in known {
         assert!(
             example.contains(&format!("# {name}=")),

@@ -68,6 +68,31 @@ pub fn help_env_vars(help: &str) -> std::collections::BTreeSet<String> {
         .collect()
 }
 
+/// The environment variables that `BINARY SUBCOMMAND --help` names, over
+/// the subcommands given (`""` for the binary's own `--help`).
+///
+/// # Panics
+/// When a `--help` fails.
+#[allow(clippy::expect_used)]
+pub async fn binary_env_vars(
+    binary: &str,
+    subcommands: &[&str],
+) -> std::collections::BTreeSet<String> {
+    let mut help = String::new();
+    for sub in subcommands {
+        let out = tokio::process::Command::new(workspace_binary(binary))
+            .env_clear()
+            .args(sub.split_whitespace())
+            .arg("--help")
+            .output()
+            .await
+            .expect("run --help");
+        assert!(out.status.success(), "{binary} {sub} --help failed");
+        help.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    help_env_vars(&help)
+}
+
 /// The two backends every test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -361,4 +386,26 @@ pub async fn python_venv(name: &str, requirements: &std::path::Path, probe: &str
         requirements.display()
     );
     bin
+}
+
+/// `npm ci` in `dir` (a test's own package.json and lock file), unless
+/// `dir/node_modules/PACKAGE` is already there. Tools nobody here wrote (the
+/// MCP TypeScript SDK, playwright-core) come from there.
+///
+/// # Panics
+/// When npm fails.
+pub async fn npm_ci(dir: &std::path::Path, package: &str) {
+    if dir.join("node_modules").join(package).exists() {
+        return;
+    }
+    let installed = tokio::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--silent"])
+        .current_dir(dir)
+        .status()
+        .await;
+    assert!(
+        installed.is_ok_and(|s| s.success()),
+        "npm ci in {} failed: Node.js 20+ and npm are needed",
+        dir.display()
+    );
 }

@@ -2,7 +2,7 @@
 
 use std::process::Stdio;
 
-use todo_shared::testing::{Backend, TestDatabase, help_env_vars, readme_table_env_vars};
+use todo_shared::testing::{Backend, TestDatabase, binary_env_vars, readme_table_env_vars};
 
 use crate::helpers::*;
 use todo_shared::both_backends;
@@ -194,13 +194,7 @@ async fn the_readme_configuration_table_matches_help() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
         .expect("README");
     let table = readme_table_env_vars(&readme, "## Configuration", "`todo-mcp migrate`");
-    let mut help = String::new();
-    for args in [&["--help"][..], &["http", "--help"][..]] {
-        help.push_str(&String::from_utf8_lossy(
-            &output("sqlite::memory:", args, &[]).await.stdout,
-        ));
-    }
-    let from_help = help_env_vars(&help);
+    let from_help = binary_env_vars("todo-mcp", &["", "http"]).await;
     assert_eq!(table, from_help, "README configuration table vs --help");
 }
 

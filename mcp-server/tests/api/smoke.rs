@@ -28,22 +28,7 @@ async fn python_with_sdk() -> PathBuf {
 }
 
 async fn typescript_sdk() {
-    let dir = smoke_dir();
-    if dir
-        .join("node_modules/@modelcontextprotocol/client")
-        .exists()
-    {
-        return;
-    }
-    let installed = tokio::process::Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--silent"])
-        .current_dir(&dir)
-        .status()
-        .await;
-    assert!(
-        installed.is_ok_and(|s| s.success()),
-        "npm ci of the MCP TypeScript SDK failed: Node.js 20+ and npm are needed for the smoke test"
-    );
+    todo_shared::testing::npm_ci(&smoke_dir(), "@modelcontextprotocol/client").await;
 }
 
 /// Run one smoke client (`program script args…`) and check its six checks.
