@@ -20,17 +20,22 @@ struct EventStream {
     comments: usize,
 }
 
+/// `POST /api/{user}/chat` asking for a stream.
+async fn post_streamed(stack: &Stack, user: &str, body: &Value) -> reqwest::Response {
+    stack
+        .http
+        .post(stack.url(&format!("/api/{user}/chat")))
+        .bearer_auth(token(user))
+        .header("accept", "text/event-stream")
+        .json(body)
+        .send()
+        .await
+        .expect("post")
+}
+
 impl EventStream {
     async fn open(stack: &Stack, user: &str, body: Value) -> Self {
-        let response = stack
-            .http
-            .post(stack.url(&format!("/api/{user}/chat")))
-            .bearer_auth(token(user))
-            .header("accept", "text/event-stream")
-            .json(&body)
-            .send()
-            .await
-            .expect("post");
+        let response = post_streamed(stack, user, &body).await;
         assert_eq!(response.status(), StatusCode::OK);
         let header = |name: &str| {
             response
@@ -314,15 +319,7 @@ async fn errors_before_the_stream_starts_are_plain_json() {
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
     ] {
-        let response = stack
-            .http
-            .post(stack.url(&format!("/api/{user}/chat")))
-            .bearer_auth(token(user))
-            .header("accept", "text/event-stream")
-            .json(&body)
-            .send()
-            .await
-            .expect("post");
+        let response = post_streamed(&stack, user, &body).await;
         assert_eq!(response.status(), expected);
         let json: Value = response.json().await.expect("a JSON error");
         assert!(json["error"].is_string() && json["message"].is_string());
