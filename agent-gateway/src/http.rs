@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -70,7 +70,7 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
 }
 
 /// The router and the OpenAPI document that describes it.
-pub fn routes(state: AppState, limits: RateLimits) -> (Router, utoipa::openapi::OpenApi) {
+fn routes(state: AppState, limits: RateLimits) -> (Router, utoipa::openapi::OpenApi) {
     let state = Arc::new(state);
     let metrics = state.metrics.clone();
     let chat_routes = OpenApiRouter::new().routes(routes!(chat)).route_layer(
@@ -251,6 +251,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             }
             Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
         }
+    }
+}
+
+/// A query string whose rejections are [`ApiError`]s (400).
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| Self(value))
+            .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
     }
 }
 
@@ -640,9 +654,8 @@ pub struct ConversationList {
 async fn list_conversations(
     State(state): State<Arc<AppState>>,
     Caller(user): Caller,
-    query: Result<Query<ConversationPage>, QueryRejection>,
+    ApiQuery(query): ApiQuery<ConversationPage>,
 ) -> Result<Json<ConversationList>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let limit = page_limit(query.limit)?;
     let after = match query.after {
         Some(id) => Some(conversation::get(&state.store, &user, ConversationId::parse(id)?).await?),
@@ -728,9 +741,8 @@ async fn get_conversation(
     State(state): State<Arc<AppState>>,
     Caller(user): Caller,
     Path((_, id)): Path<(String, String)>,
-    query: Result<Query<MessagePage>, QueryRejection>,
+    ApiQuery(query): ApiQuery<MessagePage>,
 ) -> Result<Json<ConversationDetail>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let id = conversation_id(&id)?;
     let limit = page_limit(query.limit)?;
     let found = conversation::get(&state.store, &user, id).await?;
@@ -851,9 +863,8 @@ async fn list_tasks(
     State(state): State<Arc<AppState>>,
     Caller(user): Caller,
     trace: Trace,
-    query: Result<Query<TasksQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<TasksQuery>,
 ) -> Result<Json<TaskList>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let arguments = json!({
         "status": query.status.unwrap_or(TaskStatus::All).as_str(),
         "limit": todo_shared::task::MAX_LIST_LIMIT,

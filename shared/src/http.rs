@@ -207,20 +207,18 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    fn http_request(&self, method: &'static str, route: &str, status: u16, elapsed: Duration) {
+    fn http_request(&self, method: &'static str, route: String, status: u16, elapsed: Duration) {
+        let labels = RouteLabels { method, route };
+        self.http_duration
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
         self.http_requests
             .get_or_create(&RequestLabels {
                 method,
-                route: route.to_owned(),
+                route: labels.route,
                 status,
             })
             .inc();
-        self.http_duration
-            .get_or_create(&RouteLabels {
-                method,
-                route: route.to_owned(),
-            })
-            .observe(elapsed.as_secs_f64());
     }
 
     /// The text exposition (OpenMetrics, which Prometheus reads).
@@ -297,12 +295,7 @@ pub async fn observe(
         traceparent,
     });
     let mut response = next.run(request).instrument(span).await;
-    metrics.http_request(
-        method,
-        &route,
-        response.status().as_u16(),
-        started.elapsed(),
-    );
+    metrics.http_request(method, route, response.status().as_u16(), started.elapsed());
     if let Some(id) = id_header {
         response.headers_mut().insert(REQUEST_ID_HEADER, id);
     }
@@ -341,9 +334,9 @@ async fn scrape(State(metrics): State<Arc<Metrics>>) -> Response {
 pub async fn spawn_metrics(
     bind: Option<SocketAddr>,
     metrics: &Arc<Metrics>,
-) -> std::io::Result<Option<SocketAddr>> {
+) -> std::io::Result<()> {
     let Some(bind) = bind else {
-        return Ok(None);
+        return Ok(());
     };
     let listener = TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
@@ -354,7 +347,7 @@ pub async fn spawn_metrics(
         }
     });
     tracing::info!(addr = %addr, "metrics at http://{addr}/metrics");
-    Ok(Some(addr))
+    Ok(())
 }
 
 #[cfg(test)]
@@ -371,7 +364,7 @@ mod tests {
     #[test]
     fn metrics_render_what_was_recorded() {
         let metrics = Metrics::new(None);
-        metrics.http_request("GET", "/health", 200, Duration::from_millis(3));
+        metrics.http_request("GET", "/health".to_owned(), 200, Duration::from_millis(3));
         metrics.auth_failure("expired");
         metrics.tool_call("add_task", "ok", Duration::from_millis(2));
         let text = metrics.render().unwrap_or_default();
