@@ -21,9 +21,10 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use todo_shared::auth::mint_hs256;
-use todo_shared::testing::{Backend, ServiceProcess, TestDatabase, workspace_binary};
-use todo_shared::{Secret, UserId};
+use todo_server::auth::mint_hs256;
+use todo_testkit::{Backend, ServiceProcess, TestDatabase, workspace_binary};
+use todo_domain::UserId;
+use todo_server::Secret;
 
 const AUTH_SECRET: &str = "bench-auth-secret-at-least-32-bytes-long";
 const MCP_SECRET: &str = "bench-mcp-secret-at-least-32-bytes-long!";
@@ -56,7 +57,7 @@ async fn fake_model() -> BenchResult<String> {
 }
 
 fn rss_mb(pid: u32) -> f64 {
-    todo_shared::testing::rss_kib(pid) as f64 / 1024.0
+    todo_testkit::rss_kib(pid) as f64 / 1024.0
 }
 
 /// CPU time (user + system) a process has used so far, in ms.

@@ -4,10 +4,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use todo_shared::Secret;
+use todo_server::Secret;
 
 use crate::limit::Backend;
-use todo_shared::process::ProcessArgs;
+use todo_server::process::ProcessArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -192,7 +192,7 @@ pub struct TokenArgs {
     pub user: String,
 
     /// How long the token is valid: a number with s, m, h or d.
-    #[arg(long, default_value = "1h", value_parser = todo_shared::process::parse_ttl)]
+    #[arg(long, default_value = "1h", value_parser = todo_server::process::parse_ttl)]
     pub ttl: std::time::Duration,
 
     #[command(flatten)]

@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 
-use todo_shared::conversation::{Message, Role};
+use todo_domain::conversation::{Message, Role};
 
 use crate::llm::{ChatMessage, ToolCall};
 

@@ -4,18 +4,21 @@
 //! user's behalf.
 //!
 //! Layout:
-//! - [`llm`]: the OpenAI-compatible model client: lenient parsing, provider
-//!   fields kept, streaming, timeouts, retries with backoff.
+//! - [`app`]: the composition root (`App::build`, `App::run`).
+//! - [`http`]: the API's router, one file per resource, the web chat and
+//!   the OpenAPI document; [`limit`]: per-user rate limits, in memory or in
+//!   Redis.
+//! - [`agent`]: one turn, plain or streamed; [`history`]: stored messages
+//!   to the model's history window.
+//! - [`llm`]: the OpenAI-compatible model client: its wire format (lenient),
+//!   calls with timeouts and retries, streaming.
 //! - [`mcp`]: the task server as an MCP client, with a short-lived token
 //!   minted per user.
-//! - [`history`]: stored messages to the model's history window.
-//! - [`agent`]: one turn, plain or streamed.
-//! - [`http`]: the API; [`web`]: the web chat embedded in the binary;
-//!   [`limit`]: per-user rate limits, in memory or in Redis;
-//!   [`metrics`]: the gateway's own metric families; [`openapi`]: the API's
-//!   OpenAPI document and reference page.
+//! - [`metrics`]: the gateway's own metric families; [`config`]: flags and
+//!   environment variables.
 
 pub mod agent;
+pub mod app;
 pub mod config;
 pub mod history;
 pub mod http;
@@ -23,5 +26,3 @@ pub mod limit;
 pub mod llm;
 pub mod mcp;
 pub mod metrics;
-pub mod openapi;
-pub mod web;

@@ -1,5 +1,5 @@
 //! The gateway's own metrics (model calls, rate limits), registered beside
-//! the shared ones of [`todo_shared::http::Metrics`].
+//! the shared ones of [`todo_server::Metrics`].
 
 use std::time::Duration;
 
@@ -7,9 +7,8 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use todo_shared::http::Metrics;
-
-use crate::llm::Usage;
+use todo_server::Metrics;
+use todo_server::http::metrics::{HistogramFamily, register};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
@@ -35,7 +34,7 @@ fn slow_histogram() -> Histogram {
 #[derive(Clone, Debug)]
 pub struct GatewayMetrics {
     llm_calls: Family<OutcomeLabels, Counter>,
-    llm_duration: Family<OutcomeLabels, Histogram, fn() -> Histogram>,
+    llm_duration: HistogramFamily<OutcomeLabels>,
     llm_tokens: Family<KindLabels, Counter>,
     rate_limited: Family<LimitLabels, Counter>,
     limiter_errors: Counter,
@@ -44,57 +43,56 @@ pub struct GatewayMetrics {
 impl GatewayMetrics {
     /// Register the gateway's families in `metrics`.
     pub fn register(metrics: &mut Metrics) -> Self {
-        let registry = metrics.registry_mut();
-        let this = Self {
-            llm_calls: Family::default(),
-            llm_duration: Family::new_with_constructor(slow_histogram),
-            llm_tokens: Family::default(),
-            rate_limited: Family::default(),
-            limiter_errors: Counter::default(),
-        };
-        registry.register(
-            "llm_calls",
-            "Model calls (retries included), by outcome: ok, error or timeout",
-            this.llm_calls.clone(),
-        );
-        registry.register(
-            "llm_call_duration_seconds",
-            "Model call latency (retries included), by outcome",
-            this.llm_duration.clone(),
-        );
-        registry.register(
-            "llm_tokens",
-            "Tokens the provider reported, by kind: prompt or completion",
-            this.llm_tokens.clone(),
-        );
-        registry.register(
-            "rate_limited",
-            "Requests refused by a per-user rate limit, by limit: chat or read",
-            this.rate_limited.clone(),
-        );
-        registry.register(
-            "rate_limit_backend_errors",
-            "Rate-limit checks that Redis did not answer (the local limiter decided)",
-            this.limiter_errors.clone(),
-        );
-        this
+        let r = metrics.registry_mut();
+        Self {
+            llm_calls: register(
+                r,
+                "llm_calls",
+                "Model calls (retries included), by outcome: ok, error or timeout",
+                Family::default(),
+            ),
+            llm_duration: register(
+                r,
+                "llm_call_duration_seconds",
+                "Model call latency (retries included), by outcome",
+                Family::new_with_constructor(slow_histogram),
+            ),
+            llm_tokens: register(
+                r,
+                "llm_tokens",
+                "Tokens the provider reported, by kind: prompt or completion",
+                Family::default(),
+            ),
+            rate_limited: register(
+                r,
+                "rate_limited",
+                "Requests refused by a per-user rate limit, by limit: chat or read",
+                Family::default(),
+            ),
+            limiter_errors: register(
+                r,
+                "rate_limit_backend_errors",
+                "Rate-limit checks that Redis did not answer (the local limiter decided)",
+                Counter::default(),
+            ),
+        }
     }
 
-    pub fn llm_call(&self, outcome: &'static str, elapsed: Duration, usage: Option<Usage>) {
+    /// One model call (retries included) and how it ended.
+    pub fn llm_call(&self, outcome: &'static str, elapsed: Duration) {
         let labels = OutcomeLabels { outcome };
         self.llm_calls.get_or_create(&labels).inc();
         self.llm_duration
             .get_or_create(&labels)
             .observe(elapsed.as_secs_f64());
-        if let Some(usage) = usage {
-            for (kind, tokens) in [
-                ("prompt", usage.prompt_tokens),
-                ("completion", usage.completion_tokens),
-            ] {
-                self.llm_tokens
-                    .get_or_create(&KindLabels { kind })
-                    .inc_by(tokens);
-            }
+    }
+
+    /// Tokens a provider reported for one call.
+    pub fn llm_tokens(&self, prompt: u64, completion: u64) {
+        for (kind, tokens) in [("prompt", prompt), ("completion", completion)] {
+            self.llm_tokens
+                .get_or_create(&KindLabels { kind })
+                .inc_by(tokens);
         }
     }
 

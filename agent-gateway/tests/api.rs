@@ -9,8 +9,8 @@ use common::stack::{Stack, token};
 use common::{ok, status, text, tool_calls};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use todo_shared::both_backends;
-use todo_shared::testing::{Backend, binary_env_vars, readme_table_env_vars};
+use todo_testkit::both_backends;
+use todo_testkit::{Backend, binary_env_vars, readme_table_env_vars};
 
 async fn adding_a_task_runs_the_tool_and_stores_the_whole_turn(backend: Backend) {
     let stack = Stack::start(backend, &[]).await;
@@ -765,7 +765,7 @@ async fn better_auth_tokens_are_verified_strictly() {
     use base64::Engine as _;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use jsonwebtoken::{Algorithm, EncodingKey, Header};
-    use todo_shared::testing::fixture;
+    use todo_testkit::fixture;
 
     // The identity provider: serves the test keys.
     let jwks: Value =

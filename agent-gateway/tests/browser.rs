@@ -13,14 +13,14 @@ use std::time::Duration;
 use common::stack::{Stack, token};
 use common::{ok, status, text, tool_calls};
 use serde_json::json;
-use todo_shared::testing::{Backend, workspace_binary};
+use todo_testkit::{Backend, workspace_binary};
 
 fn browser_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser"))
 }
 
 async fn playwright() {
-    todo_shared::testing::npm_ci(&browser_dir(), "playwright-core").await;
+    todo_testkit::npm_ci(&browser_dir(), "playwright-core").await;
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{FakeModel, ok, text, tool_calls};
 use serde_json::{Value, json};
-use todo_shared::testing::{Backend, TestDatabase, workspace_binary};
+use todo_testkit::{Backend, TestDatabase, workspace_binary};
 
 const SECRET: &str = "cli-test-secret-at-least-32-bytes-long!!";
 
@@ -108,8 +108,8 @@ async fn migrate_creates_the_conversation_tables() {
         String::from_utf8_lossy(&out.stderr)
     );
     let store = db.store().await;
-    let user = todo_shared::UserId::parse("alice").expect("user");
-    let none = todo_shared::conversation::list(&store, &user, 10, None)
+    let user = todo_domain::UserId::parse("alice").expect("user");
+    let none = todo_domain::conversation::list(&store, &user, 10, None)
         .await
         .expect("the table exists");
     assert!(none.is_empty());

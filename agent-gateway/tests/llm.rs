@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use todo_gateway::llm::{ChatMessage, LlmClient, LlmConfig, LlmError, ToolDefinition};
-use todo_shared::Secret;
+use todo_server::Secret;
 
 mod common;
 

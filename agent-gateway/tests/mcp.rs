@@ -4,9 +4,10 @@ use std::time::Duration;
 
 use serde_json::json;
 use todo_gateway::mcp::{McpConfig, McpError, TaskServer, function_definitions};
-use todo_shared::testing::{ServiceProcess, TestDatabase, workspace_binary};
-use todo_shared::trace::TraceContext;
-use todo_shared::{Secret, UserId};
+use todo_testkit::{ServiceProcess, TestDatabase, workspace_binary};
+use todo_server::trace::TraceContext;
+use todo_domain::UserId;
+use todo_server::Secret;
 
 const SECRET: &str = "gateway-test-secret-at-least-32-bytes";
 

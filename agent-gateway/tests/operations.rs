@@ -12,9 +12,10 @@ use common::{FakeModel, ok, text, tool_calls};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use todo_gateway::mcp::{McpConfig, TaskServer};
-use todo_shared::testing::{Backend, ServiceProcess, TestDatabase};
-use todo_shared::trace::TraceContext;
-use todo_shared::{Secret, UserId};
+use todo_testkit::{Backend, ServiceProcess, TestDatabase};
+use todo_server::trace::TraceContext;
+use todo_domain::UserId;
+use todo_server::Secret;
 
 const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
@@ -680,7 +681,7 @@ async fn schemathesis_finds_the_gateway_true_to_its_openapi_document() {
     let bin = match std::env::var_os("SCHEMATHESIS_BIN") {
         Some(bin) => std::path::PathBuf::from(bin),
         None => {
-            todo_shared::testing::python_venv(
+            todo_testkit::python_venv(
                 "schemathesis-venv",
                 &dir.join("requirements.txt"),
                 "import schemathesis",
@@ -743,10 +744,10 @@ fn repo_file(path: &str) -> String {
 /// every variable of each binary's `--help`, and nothing else.
 #[tokio::test]
 async fn the_configuration_reference_matches_help() {
-    use todo_shared::testing::readme_table_env_vars;
+    use todo_testkit::readme_table_env_vars;
     let doc = repo_file("docs/configuration.md");
     let mcp_doc = readme_table_env_vars(&doc, "## todo-mcp", "## todo-gateway");
-    let mcp_help = todo_shared::testing::binary_env_vars(
+    let mcp_help = todo_testkit::binary_env_vars(
         "todo-mcp",
         &["", "stdio", "http", "migrate", "token"],
     )
@@ -757,7 +758,7 @@ async fn the_configuration_reference_matches_help() {
     );
     let gateway_doc = readme_table_env_vars(&doc, "## todo-gateway", "## Other variables");
     let gateway_help =
-        todo_shared::testing::binary_env_vars("todo-gateway", &["", "serve", "migrate", "token"])
+        todo_testkit::binary_env_vars("todo-gateway", &["", "serve", "migrate", "token"])
             .await;
     assert_eq!(
         gateway_doc, gateway_help,
@@ -812,8 +813,8 @@ fn compose_environment(compose: &str) -> std::collections::BTreeMap<String, Vec<
 async fn the_compose_file_sets_only_variables_the_binaries_read() {
     let compose = repo_file("docker-compose.yml");
     let environment = compose_environment(&compose);
-    let mcp = todo_shared::testing::binary_env_vars("todo-mcp", &["", "http"]).await;
-    let gateway = todo_shared::testing::binary_env_vars("todo-gateway", &["", "serve"]).await;
+    let mcp = todo_testkit::binary_env_vars("todo-mcp", &["", "http"]).await;
+    let gateway = todo_testkit::binary_env_vars("todo-gateway", &["", "serve"]).await;
     // libpq's variable, read by the PostgreSQL driver, not a flag.
     let driver = ["PGPASSWORD"];
     for (service, known) in [("mcp", &mcp), ("gateway", &gateway)] {
@@ -849,8 +850,8 @@ async fn the_compose_file_sets_only_variables_the_binaries_read() {
 #[tokio::test]
 async fn the_env_example_names_every_variable() {
     let example = repo_file(".env.example");
-    let mut known = todo_shared::testing::binary_env_vars("todo-mcp", &["", "http"]).await;
-    known.extend(todo_shared::testing::binary_env_vars("todo-gateway", &["", "serve"]).await);
+    let mut known = todo_testkit::binary_env_vars("todo-mcp", &["", "http"]).await;
+    known.extend(todo_testkit::binary_env_vars("todo-gateway", &["", "serve"]).await);
     for name in known {
         assert!(
             example.contains(&format!("# {name}=")),

@@ -25,7 +25,7 @@ use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
-use todo_shared::testing::{Backend, TestDatabase, rss_kib};
+use todo_testkit::{Backend, TestDatabase, rss_kib};
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::process::{Child, Command};
 

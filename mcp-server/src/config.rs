@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use todo_shared::Secret;
-use todo_shared::process::ProcessArgs;
+use todo_server::Secret;
+use todo_server::process::ProcessArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -130,6 +130,6 @@ pub struct MintArgs {
     pub tokens: TokenArgs,
 
     /// How long the token is valid: a number with s, m, h or d (e.g. 90s, 15m, 1h, 7d).
-    #[arg(long, default_value = "1h", value_parser = todo_shared::process::parse_ttl)]
+    #[arg(long, default_value = "1h", value_parser = todo_server::process::parse_ttl)]
     pub ttl: Duration,
 }

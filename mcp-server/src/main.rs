@@ -1,14 +1,13 @@
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use clap::Parser as _;
-use todo_mcp::config::{Cli, Command, CommonArgs, HttpArgs, MintArgs};
-use todo_mcp::http::{self, AuthMode, HttpOptions};
-use todo_shared::UserId;
-use todo_shared::auth::{TokenVerifier, VerifierConfig, mint_hs256};
-use todo_shared::http::Metrics;
-use todo_shared::process;
+use todo_domain::UserId;
+use todo_mcp::app::HttpApp;
+use todo_mcp::config::{Cli, Command, CommonArgs, MintArgs};
+use todo_server::Caller;
+use todo_server::auth::mint_hs256;
+use todo_server::process;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -60,52 +59,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let user = UserId::parse(&cli.common.user).context("invalid --user / TODO_USER_ID")?;
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
-
-    if let Some(Command::Token(args)) = &cli.command {
-        return print_token(args, &user);
-    }
-    // Check the HTTP configuration before touching the database.
-    let http_setup = match &cli.command {
-        Some(Command::Http(args)) => Some(http_options(args, &user)?),
-        _ => None,
-    };
-
-    let store = cli.common.process.open_store().await?;
+    let process = &cli.common.process;
     match cli.command {
         None | Some(Command::Stdio) => {
+            let store = process.open_store().await?;
             tracing::info!(user = %user, database = store.backend(), "serving MCP over stdio");
-            todo_mcp::stdio::run(store.clone(), user, shutdown).await?;
+            todo_mcp::stdio::run(store.clone(), Caller(user), shutdown).await?;
+            store.close().await;
         }
-        // Answered above, before the database is opened.
-        Some(Command::Token(_)) => {}
+        Some(Command::Token(args)) => print_token(&args, &user)?,
         Some(Command::Migrate) => {
+            let store = process.open_store().await?;
             tracing::info!(database = store.backend(), "migrations are applied");
+            store.close().await;
         }
         Some(Command::Http(args)) => {
-            let options = http_setup.context("http options")?;
+            let app = HttpApp::build(&args, &user, process).await?;
             let listener = TcpListener::bind(args.bind)
                 .await
                 .with_context(|| format!("cannot listen on {}", args.bind))?;
-            let addr = listener.local_addr()?;
-            // The MCP transport is stopped only after the HTTP server has let
-            // requests in flight finish; stopping it with the signal would
-            // drop tool calls half-way.
-            let mcp_cancel = CancellationToken::new();
-            let metrics = Arc::new(Metrics::new(Some(store.clone())));
-            todo_shared::http::spawn_metrics(args.metrics_bind, &metrics)
-                .await
-                .with_context(|| {
-                    format!("cannot listen on --metrics-bind {:?}", args.metrics_bind)
-                })?;
-            let router = http::router(store.clone(), options, metrics, mcp_cancel.clone());
-            tracing::info!(addr = %addr, database = store.backend(), "listening on http://{addr}/mcp");
-            let stop = shutdown.clone();
-            todo_shared::http::run(listener, router, async move { stop.cancelled().await }).await?;
-            mcp_cancel.cancel();
-            tracing::info!("HTTP server stopped; requests in flight have finished");
+            app.run(listener, async move { shutdown.cancelled().await })
+                .await?;
         }
     }
-    store.close().await;
     Ok(())
 }
 
@@ -125,94 +101,6 @@ fn print_token(args: &MintArgs, user: &UserId) -> anyhow::Result<()> {
     )?;
     println!("{token}");
     Ok(())
-}
-
-fn http_options(args: &HttpArgs, user: &UserId) -> anyhow::Result<HttpOptions> {
-    let auth = if args.no_auth {
-        if !args.bind.ip().is_loopback() {
-            bail!(
-                "--no-auth is for local development and only allowed on a loopback --bind (got {})",
-                args.bind
-            );
-        }
-        tracing::warn!(user = %user, "authentication is OFF (--no-auth): every request acts as this user");
-        AuthMode::NoAuth(user.clone())
-    } else {
-        let verifier = TokenVerifier::new(VerifierConfig {
-            hs256_secret: args.tokens.jwt_secret.clone(),
-            jwks_url: args.jwks_url.clone(),
-            audience: Some(args.tokens.audience.clone()),
-            issuer: args.tokens.issuer.clone(),
-            jwks_refetch_cooldown: std::time::Duration::from_secs(args.jwks_refetch_cooldown),
-            ..VerifierConfig::default()
-        })
-        .context("cannot verify tokens (set MCP_JWT_SECRET and/or MCP_JWKS_URL, or use --no-auth locally)")?;
-        AuthMode::Verify(verifier)
-    };
-    let public_url = args
-        .public_url
-        .as_ref()
-        .map(|u| u.trim_end_matches('/').to_owned());
-    let authorization_servers = if args.authorization_servers.is_empty() {
-        args.tokens.issuer.iter().cloned().collect()
-    } else {
-        args.authorization_servers.clone()
-    };
-    Ok(HttpOptions {
-        auth,
-        public_url: public_url.clone(),
-        authorization_servers,
-        allowed_hosts: allowed_hosts(args, public_url.as_deref()),
-        allowed_origins: allowed_origins(args),
-    })
-}
-
-fn allowed_hosts(args: &HttpArgs, public_url: Option<&str>) -> Vec<String> {
-    if args.allowed_hosts.iter().any(|h| h == "*") {
-        return Vec::new();
-    }
-    if !args.allowed_hosts.is_empty() {
-        return args.allowed_hosts.clone();
-    }
-    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
-    let ip = args.bind.ip();
-    if !ip.is_unspecified() && !ip.is_loopback() {
-        hosts.push(ip.to_string());
-    }
-    if let Some(host) = public_url.and_then(url_host) {
-        hosts.push(host);
-    }
-    if ip.is_unspecified() {
-        tracing::warn!(
-            "listening on all interfaces but only loopback Host headers are accepted; \
-             set MCP_ALLOWED_HOSTS (or MCP_PUBLIC_URL) to the names clients use"
-        );
-    }
-    hosts
-}
-
-fn allowed_origins(args: &HttpArgs) -> Vec<String> {
-    if args.allowed_origins.iter().any(|o| o == "*") {
-        return Vec::new();
-    }
-    if !args.allowed_origins.is_empty() {
-        return args.allowed_origins.clone();
-    }
-    ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
-        .map(String::from)
-        .to_vec()
-}
-
-/// The host of an http(s) URL.
-fn url_host(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split('/').next()?;
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next()?,
-        None => host.split(':').next()?,
-    };
-    (!host.is_empty()).then(|| host.to_owned())
 }
 
 fn init_tracing(common: &CommonArgs, stdio: bool) {

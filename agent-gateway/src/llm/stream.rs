@@ -10,19 +10,20 @@
 
 use serde_json::{Map, Value};
 
-use super::{ChatMessage, Completion, FunctionCall, LlmError, Role, ToolCall, Usage};
+use crate::llm::error::LlmError;
+use crate::llm::wire::{ChatMessage, Completion, FunctionCall, Role, ToolCall, Usage};
 
 /// Splits a byte stream into server-sent events and hands back the data of
 /// each (several `data:` lines of one event joined by newlines).
 #[derive(Default)]
-pub(super) struct EventReader {
+pub(crate) struct EventReader {
     buffer: Vec<u8>,
     data: Option<String>,
 }
 
 impl EventReader {
     /// Feed bytes; returns the data of every event they complete.
-    pub(super) fn feed(&mut self, bytes: &[u8]) -> Vec<String> {
+    pub(crate) fn feed(&mut self, bytes: &[u8]) -> Vec<String> {
         self.buffer.extend_from_slice(bytes);
         let mut events = Vec::new();
         while let Some(end) = self.buffer.iter().position(|&b| b == b'\n') {
@@ -47,7 +48,7 @@ impl EventReader {
     }
 
     /// The last event, if the stream ended without a blank line.
-    pub(super) fn finish(&mut self) -> Option<String> {
+    pub(crate) fn finish(&mut self) -> Option<String> {
         let rest = std::mem::take(&mut self.buffer);
         let mut events = self.feed(&rest);
         events.extend(self.feed(b"\n\n"));
@@ -67,17 +68,17 @@ struct PartialCall {
 
 /// Builds one completion from its chunks.
 #[derive(Default)]
-pub(super) struct Assembler {
+pub(crate) struct Assembler {
     content: Option<String>,
     calls: Vec<PartialCall>,
     finish_reason: Option<String>,
     usage: Usage,
-    pub(super) done: bool,
+    pub(crate) done: bool,
 }
 
 impl Assembler {
     /// Take one event's data; returns the text it adds, if any.
-    pub(super) fn event(&mut self, data: &str) -> Result<Option<String>, LlmError> {
+    pub(crate) fn event(&mut self, data: &str) -> Result<Option<String>, LlmError> {
         let data = data.trim();
         if data == "[DONE]" {
             self.done = true;
@@ -183,7 +184,7 @@ impl Assembler {
         }
     }
 
-    pub(super) fn finish(self) -> Completion {
+    pub(crate) fn finish(self) -> Completion {
         let tool_calls = self
             .calls
             .into_iter()

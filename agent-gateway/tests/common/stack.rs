@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use todo_shared::auth::mint_hs256;
-use todo_shared::testing::{Backend, ServiceProcess, TestDatabase, workspace_binary};
-use todo_shared::{Secret, UserId};
+use todo_server::auth::mint_hs256;
+use todo_testkit::{Backend, ServiceProcess, TestDatabase, workspace_binary};
+use todo_domain::UserId;
+use todo_server::Secret;
 
 use super::FakeModel;
 
@@ -140,11 +141,11 @@ impl Stack {
     pub async fn tasks(&self, user: &str) -> Vec<(String, bool)> {
         let store = self.db.store().await;
         let user = UserId::parse(user).expect("user");
-        let limit = todo_shared::task::Limit::parse(200).expect("limit");
-        let page = todo_shared::task::list(
+        let limit = todo_domain::page::Limit::parse(200).expect("limit");
+        let page = todo_domain::task::list(
             &store,
             &user,
-            todo_shared::task::StatusFilter::All,
+            todo_domain::task::StatusFilter::All,
             limit,
             None,
         )

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use todo_shared::testing::TestDatabase;
+use todo_testkit::TestDatabase;
 
 use crate::helpers::*;
 

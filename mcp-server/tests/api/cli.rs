@@ -2,10 +2,10 @@
 
 use std::process::Stdio;
 
-use todo_shared::testing::{Backend, TestDatabase, binary_env_vars, readme_table_env_vars};
+use todo_testkit::{Backend, TestDatabase, binary_env_vars, readme_table_env_vars};
 
 use crate::helpers::*;
-use todo_shared::both_backends;
+use todo_testkit::both_backends;
 
 async fn output(db_url: &str, args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = command(db_url);
@@ -67,10 +67,10 @@ async fn migrate_applies_the_schema_and_exits(backend: Backend) {
     let again = output(db.url(), &["migrate"], &[]).await;
     assert!(again.status.success(), "migrate is idempotent");
     // Opened without migrating: the table must be the binary's doing.
-    let store = todo_shared::Store::open(&todo_shared::StoreOptions::new(db.url()))
+    let store = todo_domain::Store::open(&todo_domain::StoreOptions::new(db.url()))
         .await
         .expect("open");
-    let user = todo_shared::UserId::parse("nobody").expect("user");
+    let user = todo_domain::UserId::parse("nobody").expect("user");
     assert_eq!(
         store.count_tasks(&user).await.expect("tasks table exists"),
         0

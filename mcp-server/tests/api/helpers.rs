@@ -9,7 +9,7 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{ClientLifecycleMode, ClientServiceExt as _, ServiceExt as _};
 use serde_json::{Value, json};
-use todo_shared::testing::{Backend, ServiceProcess, TestDatabase};
+use todo_testkit::{Backend, ServiceProcess, TestDatabase};
 
 use tokio::process::Command;
 
@@ -18,7 +18,7 @@ pub type Client = RunningService<RoleClient, ()>;
 pub const SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 pub const BIN: &str = env!("CARGO_BIN_EXE_todo-mcp");
 
-pub use todo_shared::testing::fixture;
+pub use todo_testkit::fixture;
 
 /// A command for the real binary with a clean environment: nothing of the
 /// developer's shell (DATABASE_URL, a .env file) leaks in.

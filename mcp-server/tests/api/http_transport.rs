@@ -3,10 +3,10 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use todo_shared::testing::{Backend, TestDatabase};
+use todo_testkit::{Backend, TestDatabase};
 
 use crate::helpers::*;
-use todo_shared::both_backends;
+use todo_testkit::both_backends;
 
 fn rpc(id: i64, method: &str, params: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
@@ -215,7 +215,7 @@ async fn raw_protocol_abuse_gets_4xx_or_a_jsonrpc_error_never_a_500() {
     let store = db.store().await;
     assert_eq!(
         store
-            .count_tasks(&todo_shared::UserId::parse("alice").expect("user"))
+            .count_tasks(&todo_domain::UserId::parse("alice").expect("user"))
             .await
             .expect("count"),
         0
@@ -347,7 +347,7 @@ async fn sigterm_under_load_loses_and_invents_nothing(backend: Backend) {
     );
     let store = db.store().await;
     let stored = store
-        .count_tasks(&todo_shared::UserId::parse("shutdown").expect("user"))
+        .count_tasks(&todo_domain::UserId::parse("shutdown").expect("user"))
         .await
         .expect("count");
     store.close().await;
@@ -400,7 +400,7 @@ async fn a_database_outage_is_an_internal_error_then_recovers() {
 
     let admin = |sql: String| async move {
         use sqlx::{Connection as _, Executor as _};
-        let mut conn = sqlx::PgConnection::connect(&todo_shared::testing::postgres_admin_url())
+        let mut conn = sqlx::PgConnection::connect(&todo_testkit::postgres_admin_url())
             .await
             .expect("admin");
         conn.execute(sqlx::AssertSqlSafe(sql))

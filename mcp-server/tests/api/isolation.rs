@@ -1,10 +1,10 @@
 //! No user can see or touch another's tasks, and cannot tell they exist.
 
 use serde_json::json;
-use todo_shared::testing::Backend;
+use todo_testkit::Backend;
 
 use crate::helpers::*;
-use todo_shared::both_backends;
+use todo_testkit::both_backends;
 
 async fn users_cannot_see_or_touch_each_others_tasks_over_http(backend: Backend) {
     let db = database(backend).await;

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use todo_shared::testing::TestDatabase;
+use todo_testkit::TestDatabase;
 
 use crate::helpers::*;
 
@@ -22,13 +22,13 @@ async fn python_with_sdk() -> PathBuf {
         return PathBuf::from(python);
     }
     let requirements = smoke_dir().join("requirements.txt");
-    todo_shared::testing::python_venv("smoke-venv", &requirements, "import mcp")
+    todo_testkit::python_venv("smoke-venv", &requirements, "import mcp")
         .await
         .join("python")
 }
 
 async fn typescript_sdk() {
-    todo_shared::testing::npm_ci(&smoke_dir(), "@modelcontextprotocol/client").await;
+    todo_testkit::npm_ci(&smoke_dir(), "@modelcontextprotocol/client").await;
 }
 
 /// Run one smoke client (`program script args…`) and check its six checks.

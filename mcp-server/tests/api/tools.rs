@@ -2,10 +2,10 @@
 
 use chrono::DateTime;
 use serde_json::{Value, json};
-use todo_shared::testing::Backend;
+use todo_testkit::Backend;
 
 use crate::helpers::*;
-use todo_shared::both_backends;
+use todo_testkit::both_backends;
 
 /// add → list → update → complete (twice) → delete, through any client.
 pub async fn crud_scenario(client: &Client) {
@@ -378,7 +378,7 @@ async fn fifty_concurrent_adds_leave_exactly_fifty_rows(backend: Backend) {
     let listed = ok(call(&client, "list_tasks", json!({"limit": 200})).await);
     assert_eq!(listed["tasks"].as_array().map(Vec::len), Some(50));
     let store = db.store().await;
-    let user = todo_shared::UserId::parse("busy").expect("user");
+    let user = todo_domain::UserId::parse("busy").expect("user");
     assert_eq!(store.count_tasks(&user).await.expect("count"), 50);
     store.close().await;
     assert!(

@@ -1,0 +1,227 @@
+//! One chat turn: who it is for, its conversation's lease, the user's
+//! message stored first, then the agent loop ([`crate::agent::step`]).
+//!
+//! Turns of one conversation run one after the other, across gateway
+//! instances: each holds the conversation's lease while it runs. The user's
+//! message is stored with the lease taken, so the same message can simply be
+//! sent again after a failure.
+
+use std::time::Duration;
+
+use todo_domain::Store;
+use todo_domain::UserId;
+use todo_domain::conversation::{self, ConversationId, Hold, Message, MessageText, NewMessage};
+use todo_server::trace::TraceContext;
+use tracing::Instrument as _;
+
+use crate::agent::report::{Events, TurnError, TurnEvent, TurnReport, TurnScope, emit};
+use crate::llm::LlmClient;
+use crate::mcp::TaskServer;
+
+/// How turns run.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    pub max_steps: u32,
+    pub history_messages: u32,
+    /// How long a turn waits for another turn on the same conversation.
+    pub lease_wait: Duration,
+    /// How long a turn may hold its conversation (renewed each step).
+    pub lease: Duration,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        Self {
+            max_steps: 8,
+            history_messages: 20,
+            lease_wait: Duration::from_secs(120),
+            lease: Duration::from_secs(180),
+        }
+    }
+}
+
+/// Everything a turn needs. Cheap to clone.
+#[derive(Clone)]
+pub struct Agent {
+    pub store: Store,
+    pub llm: LlmClient,
+    pub tasks: TaskServer,
+    pub config: AgentConfig,
+}
+
+impl Agent {
+    /// Run one turn for `user`; `conversation` None starts a new one.
+    pub async fn turn(
+        &self,
+        user: &UserId,
+        conversation: Option<ConversationId>,
+        text: MessageText,
+        trace: TraceContext,
+    ) -> Result<TurnReport, TurnError> {
+        // In a task of its own: a client that hangs up must not cut the turn
+        // short half-way (its lease would stay taken until it expires). Its
+        // log lines stay in the request's span.
+        let (agent, user) = (self.clone(), user.clone());
+        tokio::spawn(
+            async move {
+                agent
+                    .turn_with_events(&user, conversation, text, &trace, None)
+                    .await
+            }
+            .in_current_span(),
+        )
+        .await
+        .unwrap_or_else(|error| Err(todo_domain::Error::internal(error.to_string()).into()))
+    }
+
+    /// Run one turn in a task of its own, using the model's streaming mode,
+    /// and report it as it goes. The turn runs to its end and is stored
+    /// whether or not anyone still listens: a client that goes away
+    /// mid-turn finds the whole turn in the conversation when it comes back.
+    pub fn stream_turn(
+        &self,
+        user: UserId,
+        conversation: Option<ConversationId>,
+        text: MessageText,
+        trace: TraceContext,
+    ) -> tokio::sync::mpsc::UnboundedReceiver<TurnEvent> {
+        let (events, receiver) = tokio::sync::mpsc::unbounded_channel();
+        let agent = self.clone();
+        tokio::spawn(
+            async move {
+                let result = agent
+                    .turn_with_events(&user, conversation, text, &trace, Some(&events))
+                    .await;
+                emit(Some(&events), TurnEvent::Finished(result));
+            }
+            .in_current_span(),
+        );
+        receiver
+    }
+
+    async fn turn_with_events(
+        &self,
+        user: &UserId,
+        conversation: Option<ConversationId>,
+        text: MessageText,
+        trace: &TraceContext,
+        events: Option<&Events>,
+    ) -> Result<TurnReport, TurnError> {
+        let started = std::time::Instant::now();
+        let owner = lease_owner();
+        let lease = self.config.lease;
+        // The user's message is stored first, with the lease taken in the
+        // same transaction; a new conversation has no history to load.
+        let (id, history) = match conversation {
+            Some(id) => {
+                let stored = self.take_turn(user, id, &owner, &text).await?;
+                let history = conversation::recent(
+                    &self.store,
+                    user,
+                    id,
+                    Some(stored.id),
+                    self.config.history_messages,
+                )
+                .await;
+                (id, history)
+            }
+            None => {
+                let (started, _) =
+                    conversation::start(&self.store, user, &text, Some((&owner, lease))).await?;
+                (ConversationId::parse(started.id)?, Ok(Vec::new()))
+            }
+        };
+        emit(
+            events,
+            TurnEvent::Conversation {
+                conversation_id: id.get(),
+            },
+        );
+        let result = match history {
+            Ok(history) => {
+                self.run(
+                    TurnScope {
+                        user,
+                        trace,
+                        events,
+                    },
+                    id,
+                    &owner,
+                    history,
+                    text,
+                )
+                .await
+            }
+            Err(error) => Err(error.into()),
+        };
+        match &result {
+            Ok(report) => tracing::info!(
+                user = %user,
+                conversation = id.get(),
+                tool_calls = report.tool_calls.len(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "turn finished"
+            ),
+            Err(error) => {
+                tracing::info!(user = %user, conversation = id.get(), %error, "turn failed")
+            }
+        }
+        // A finished turn gave the lease back with its answer.
+        if result.is_err()
+            && let Err(error) = conversation::release_lease(&self.store, id, &owner).await
+        {
+            tracing::warn!(%error, conversation = id.get(), "cannot release a conversation lease; it will expire");
+        }
+        result
+    }
+
+    /// Store the user's message once this turn holds the conversation's
+    /// lease, waiting for a turn in progress to finish.
+    async fn take_turn(
+        &self,
+        user: &UserId,
+        id: ConversationId,
+        owner: &str,
+        text: &MessageText,
+    ) -> Result<Message, TurnError> {
+        let deadline = tokio::time::Instant::now() + self.config.lease_wait;
+        let mut pause = Duration::from_millis(20);
+        let message = [NewMessage::user(text)];
+        loop {
+            match conversation::append(
+                &self.store,
+                user,
+                id,
+                &message,
+                Hold::Take(owner, self.config.lease),
+            )
+            .await
+            {
+                Ok(mut stored) => {
+                    return stored.pop().ok_or_else(|| {
+                        todo_domain::Error::internal("the user's message was not stored").into()
+                    });
+                }
+                Err(todo_domain::Error::Conflict(_))
+                    if tokio::time::Instant::now() + pause <= deadline =>
+                {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                }
+                Err(todo_domain::Error::Conflict(_)) => return Err(TurnError::Busy),
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+}
+
+/// A token naming this turn as the holder of a lease.
+fn lease_owner() -> String {
+    use rand::Rng as _;
+    let mut rng = rand::rng();
+    format!(
+        "turn-{:016x}{:016x}",
+        rng.random::<u64>(),
+        rng.random::<u64>()
+    )
+}

@@ -1,0 +1,133 @@
+//! The API's errors: every failure, mapped to a status, a stable code and a
+//! message in one place ([`ApiError::parts`]), as a JSON body or a stream's
+//! `error` event. Causes that clients do not see are logged here.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use todo_server::auth::AuthError;
+
+use crate::agent::TurnError;
+use crate::llm::LlmError;
+
+/// Every failure of the API, mapped to a status and a body here only.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error(transparent)]
+    Turn(#[from] TurnError),
+    #[error(transparent)]
+    Domain(#[from] todo_domain::Error),
+    #[error("{0}")]
+    Unauthenticated(AuthError),
+    #[error("the token's user is not {0}")]
+    Forbidden(String),
+}
+
+impl ApiError {
+    /// Status, code and message: the one mapping of errors to what clients
+    /// see (a JSON body, or a stream's `error` event). Causes that clients do
+    /// not see are logged here.
+    pub fn parts(&self) -> (StatusCode, &'static str, String) {
+        use todo_domain::Error as E;
+        match self {
+            Self::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m.clone()),
+            Self::Unprocessable(m) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", m.clone())
+            }
+            Self::Unsupported(m) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                m.clone(),
+            ),
+            Self::TooLarge(m) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                m.clone(),
+            ),
+            Self::Unauthenticated(e) => (StatusCode::UNAUTHORIZED, "unauthorized", e.to_string()),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", self.to_string()),
+            Self::Domain(e) | Self::Turn(TurnError::Domain(e)) => match e {
+                E::Invalid { message, .. } => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_input",
+                    message.clone(),
+                ),
+                E::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found", e.to_string()),
+                E::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone()),
+                E::Forbidden => (StatusCode::FORBIDDEN, "forbidden", e.to_string()),
+                E::Internal(error) => {
+                    tracing::error!(error = %error, source = ?error.source(), "internal error");
+                    (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal",
+                        "internal error".to_owned(),
+                    )
+                }
+            },
+            Self::Turn(TurnError::Llm(LlmError::Timeout(_))) => (
+                StatusCode::GATEWAY_TIMEOUT,
+                "llm_timeout",
+                "The model took too long to answer. Please try again.".to_owned(),
+            ),
+            Self::Turn(TurnError::Llm(e)) => {
+                tracing::warn!(error = %e, "model call failed");
+                (
+                    StatusCode::BAD_GATEWAY,
+                    "llm_unavailable",
+                    "The model is not available right now. Please try again.".to_owned(),
+                )
+            }
+            Self::Turn(TurnError::Mcp(e)) => {
+                tracing::warn!(error = %e, "task server call failed");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "tasks_unavailable",
+                    "The task service is not available right now. Please try again.".to_owned(),
+                )
+            }
+            Self::Turn(TurnError::Busy) => (StatusCode::CONFLICT, "busy", self.to_string()),
+        }
+    }
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A stable code to act on: bad_request, invalid_input, unsupported_media_type,
+    /// payload_too_large, unauthorized, forbidden, not_found, conflict, busy,
+    /// rate_limited, internal, llm_timeout, llm_unavailable, tasks_unavailable.
+    #[schema(example = "invalid_input")]
+    pub error: &'static str,
+    /// What went wrong, for people.
+    #[schema(example = "message must not be empty")]
+    pub message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = self.parts();
+        let mut response = (
+            status,
+            Json(ErrorBody {
+                error: code,
+                message,
+            }),
+        )
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

@@ -1,0 +1,40 @@
+//! What the handlers share: the agent, the store, the metrics, and the
+//! settings that shape answers; and the per-user limits of the API.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use todo_domain::Store;
+use todo_server::{Metrics, Secret};
+
+use crate::agent::Agent;
+use crate::limit::Limit;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub agent: Agent,
+    pub store: Store,
+    /// How often a streamed turn sends a keep-alive comment while quiet.
+    pub keep_alive: Duration,
+    /// Development mode's sign-in as any user (None: no such route).
+    pub dev_tokens: Option<DevTokens>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// How `POST /dev/token` signs (development mode only).
+#[derive(Debug, Clone)]
+pub struct DevTokens {
+    pub secret: Secret,
+    pub audience: Option<String>,
+    pub issuer: Option<String>,
+    pub ttl: Duration,
+}
+
+/// The per-user limits of the API.
+#[derive(Clone)]
+pub struct RateLimits {
+    /// `POST …/chat` (each runs the model).
+    pub chat: Limit,
+    /// Every other `/api` request.
+    pub read: Limit,
+}

@@ -1,0 +1,166 @@
+//! The web chat at `/`: three files embedded in the binary (no build step,
+//! no third-party code, nothing fetched from elsewhere), served with a strict
+//! Content-Security-Policy. In development mode the page offers a sign-in as
+//! any user name through `POST /dev/token`, a route that exists only then.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use todo_domain::UserId;
+use todo_server::auth::mint_hs256;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::ApiJson;
+use crate::http::state::AppState;
+
+const INDEX: &str = include_str!("../../web/index.html");
+const SCRIPT: &str = include_str!("../../web/app.js");
+const STYLE: &str = include_str!("../../web/app.css");
+
+/// Scripts, styles and connections from this origin only; no inline code,
+/// no frames, no plugins.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+pub fn routes(dev: bool) -> OpenApiRouter<Arc<AppState>> {
+    let routes = OpenApiRouter::new()
+        .routes(routes!(index))
+        .routes(routes!(script))
+        .routes(routes!(style));
+    if dev {
+        routes.routes(routes!(dev_token))
+    } else {
+        routes
+    }
+}
+
+/// The web chat's page.
+#[utoipa::path(get, path = "/", tag = "web",
+    responses((status = 200, description = "The web chat", content_type = "text/html")))]
+async fn index(State(state): State<Arc<AppState>>) -> Response {
+    let dev = if state.dev_tokens.is_some() {
+        "true"
+    } else {
+        "false"
+    };
+    asset("text/html; charset=utf-8", INDEX.replace("__DEV__", dev))
+}
+
+/// The web chat's script.
+#[utoipa::path(get, path = "/app.js", tag = "web",
+    responses((status = 200, description = "JavaScript", content_type = "text/javascript")))]
+async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", SCRIPT)
+}
+
+/// The web chat's style sheet.
+#[utoipa::path(get, path = "/app.css", tag = "web",
+    responses((status = 200, description = "CSS", content_type = "text/css")))]
+async fn style() -> Response {
+    asset("text/css; charset=utf-8", STYLE)
+}
+
+/// A page or file with the strict security headers of the web chat.
+pub fn asset(content_type: &'static str, body: impl Into<axum::body::Body>) -> Response {
+    let mut response = Response::new(body.into());
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// Was the page reached by a loopback name? The gateway listens on loopback
+/// in development mode, but a site that points its own name at 127.0.0.1
+/// (DNS rebinding) reaches it too, with its own name as the Host: the
+/// sign-in as anyone must not be open to it.
+fn loopback_host(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct DevTokenRequest {
+    /// Any user name: 1 to 255 characters, no control characters, not
+    /// starting or ending with white space.
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F])?$",
+        example = "alice"
+    )]
+    user: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DevTokenResponse {
+    user: String,
+    /// A bearer token for the API, valid 12 hours.
+    token: String,
+}
+
+/// Development mode only (`--dev`, loopback): a token for any user name.
+/// This route does not exist otherwise.
+#[utoipa::path(post, path = "/dev/token", tag = "web",
+    request_body = DevTokenRequest,
+    responses(
+        (status = 200, description = "Signed in", body = DevTokenResponse),
+        (status = 403, description = "The request's Host is not a loopback name (localhost, 127.0.0.1, [::1])", body = ErrorBody),
+        (status = 422, description = "Invalid user name", body = ErrorBody),
+    ))]
+async fn dev_token(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<DevTokenRequest>,
+) -> Result<Json<DevTokenResponse>, ApiError> {
+    if !loopback_host(&headers) {
+        tracing::warn!(
+            reason = "dev_sign_in_off_loopback",
+            "development sign-in refused: Host is not a loopback name"
+        );
+        return Err(todo_domain::Error::Forbidden.into());
+    }
+    let Some(dev) = &state.dev_tokens else {
+        return Err(todo_domain::Error::internal("development sign-in without a secret").into());
+    };
+    let user = UserId::parse(&request.user)?;
+    let token = mint_hs256(
+        &dev.secret,
+        &user,
+        dev.audience.as_deref(),
+        dev.issuer.as_deref(),
+        dev.ttl,
+    )
+    .map_err(|e| ApiError::Domain(todo_domain::Error::internal(e.to_string())))?;
+    tracing::info!(user = %user, "development sign-in");
+    Ok(Json(DevTokenResponse {
+        user: user.as_str().to_owned(),
+        token,
+    }))
+}

@@ -1,0 +1,168 @@
+//! The conversation service. Every function takes the caller's [`UserId`];
+//! another user's conversation is "not found" through the same statements
+//! as a missing one.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::conversation::input::{ConversationId, MessageText};
+use crate::conversation::message::{Conversation, Message, NewMessage};
+use crate::error::{Error, Result};
+use crate::store::Store;
+use crate::store::lease::{Appended, LeaseChange};
+use crate::time::now;
+use crate::user::UserId;
+
+/// What storing messages does with the conversation's lease. A turn holds
+/// the lease so that turns of one conversation run one after the other, also
+/// across gateway instances; a lease that is not given back (a crashed
+/// process) ends by itself.
+#[derive(Debug, Clone, Copy)]
+pub enum Hold<'a> {
+    /// Leave it as it is.
+    Keep,
+    /// Take it for `owner` for this long, unless another owner holds one
+    /// that has not ended: then nothing is stored and the answer is
+    /// [`Error::Conflict`].
+    Take(&'a str, Duration),
+    /// Extend `owner`'s lease to this long from now (no effect if `owner`
+    /// does not hold it).
+    Renew(&'a str, Duration),
+    /// Give `owner`'s lease back (no effect if `owner` does not hold it).
+    Release(&'a str),
+}
+
+/// The answer to a [`Hold::Take`] that found the lease taken.
+pub const BUSY_MESSAGE: &str = "another request on this conversation is still running";
+
+// ---- service functions -------------------------------------------------
+
+/// Start a conversation with its first (user) message, which also gives it
+/// its title, in one transaction; `lease` (owner, duration) is taken at once
+/// when given.
+pub async fn start(
+    store: &Store,
+    user: &UserId,
+    first: &MessageText,
+    lease: Option<(&str, Duration)>,
+) -> Result<(Conversation, Message)> {
+    let now = now();
+    let lease = lease.map(|(owner, duration)| (owner, until_ms(now, duration)));
+    let (conversation, message) = store
+        .insert_conversation(user, &first.title(), &NewMessage::user(first), now, lease)
+        .await?;
+    Ok((conversation, Message::try_from(message)?))
+}
+
+pub async fn get(store: &Store, user: &UserId, id: ConversationId) -> Result<Conversation> {
+    store
+        .get_conversation(user, id.get())
+        .await?
+        .ok_or(not_found(id))
+}
+
+/// A page of the user's conversations, most recently active first, after
+/// `before` (the last one of the previous page).
+pub async fn list(
+    store: &Store,
+    user: &UserId,
+    limit: u32,
+    before: Option<&Conversation>,
+) -> Result<Vec<Conversation>> {
+    Ok(store
+        .list_conversations(user, limit, before.map(|c| (c.updated_at, c.id)))
+        .await?)
+}
+
+pub async fn delete(store: &Store, user: &UserId, id: ConversationId) -> Result<()> {
+    if store.delete_conversation(user, id.get()).await? {
+        Ok(())
+    } else {
+        Err(not_found(id))
+    }
+}
+
+/// Store messages at the end of a conversation, all or none, doing to its
+/// lease what `hold` says in the same transaction.
+pub async fn append(
+    store: &Store,
+    user: &UserId,
+    id: ConversationId,
+    messages: &[NewMessage],
+    hold: Hold<'_>,
+) -> Result<Vec<Message>> {
+    let now = now();
+    let lease = match hold {
+        Hold::Keep => LeaseChange::Keep,
+        Hold::Take(owner, duration) => LeaseChange::Take {
+            owner,
+            now_ms: now.timestamp_millis(),
+            until_ms: until_ms(now, duration),
+        },
+        Hold::Renew(owner, duration) => LeaseChange::Renew {
+            owner,
+            until_ms: until_ms(now, duration),
+        },
+        Hold::Release(owner) => LeaseChange::Release { owner },
+    };
+    match store
+        .append_messages(user, id.get(), messages, now, lease)
+        .await?
+    {
+        Appended::Stored(rows) => rows.into_iter().map(Message::try_from).collect(),
+        Appended::Busy => Err(Error::Conflict(BUSY_MESSAGE.to_owned())),
+        Appended::Missing => Err(not_found(id)),
+    }
+}
+
+/// The last `limit` messages (before message `before` when given), oldest
+/// first.
+pub async fn recent(
+    store: &Store,
+    user: &UserId,
+    id: ConversationId,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<Message>> {
+    let mut rows = store
+        .recent_messages(user, id.get(), before.unwrap_or(i64::MAX), limit)
+        .await?;
+    rows.reverse();
+    rows.into_iter().map(Message::try_from).collect()
+}
+
+/// Up to `limit` messages after message `after_id`, oldest first.
+pub async fn page(
+    store: &Store,
+    user: &UserId,
+    id: ConversationId,
+    after_id: i64,
+    limit: u32,
+) -> Result<Vec<Message>> {
+    store
+        .page_messages(user, id.get(), after_id, limit)
+        .await?
+        .into_iter()
+        .map(Message::try_from)
+        .collect()
+}
+
+/// Give the lease back (only if `owner` still holds it).
+pub async fn release_lease(store: &Store, id: ConversationId, owner: &str) -> Result<()> {
+    store.release_lease(id.get(), owner).await?;
+    Ok(())
+}
+
+/// Unix ms at which a lease taken at `now` for `duration` ends.
+fn until_ms(now: DateTime<Utc>, duration: Duration) -> i64 {
+    now.timestamp_millis()
+        .saturating_add(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn not_found(id: ConversationId) -> Error {
+    Error::NotFound {
+        what: "Conversation",
+        id: id.get(),
+    }
+}

@@ -1,0 +1,27 @@
+//! Data access: the only place with SQL.
+//!
+//! [`Store`] is an enum over the two backends rather than `sqlx::Any`: each
+//! arm is a real, typed pool (timestamps stay `timestamptz` on PostgreSQL),
+//! and since every query is written with `$N` placeholders, which sqlx's
+//! SQLite driver maps by number too, one SQL text serves both. Every query
+//! on `tasks` filters on `user_id`; every query on `conversations` and
+//! `messages` on the conversation's `user_id`.
+//!
+//! Layout: [`pool`] (the pools and the `on_pool!` macro that runs a
+//! statement on either), [`open`] (URLs, settings, migrations), then one
+//! file per table or concern: `tasks`, `conversations`, `messages` and
+//! `lease` (what storing messages does to a conversation's lease).
+
+// The macros first, so that the files after them see them.
+#[macro_use]
+pub(crate) mod pool;
+#[macro_use]
+pub(crate) mod lease;
+#[macro_use]
+mod messages;
+mod conversations;
+pub mod open;
+mod tasks;
+
+pub use open::{OpenError, StoreOptions, default_sqlite_url, redact_url};
+pub use pool::{PoolStats, Store};

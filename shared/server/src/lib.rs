@@ -1,0 +1,25 @@
+//! What both todo-mcp services serve with: who calls ([`identity`], made
+//! from bearer tokens by [`auth`]), HTTP serving with request ids, metrics
+//! and authentication ([`http`]), the process's options, logs and signals
+//! ([`process`]), request ids and trace context ([`trace`]) and secrets that
+//! never reach a log ([`secret`]).
+//!
+//! Layout:
+//! - [`auth`]: bearer-token verification (HS256 secret and/or JWKS), minting.
+//! - [`identity`]: [`Caller`], and the [`Authenticator`] that makes it.
+//! - [`http`]: `run`, the `observe` and `authenticate` layers, [`Metrics`]
+//!   and the metrics listener.
+//! - [`process`]: the options every binary has, logging, the shutdown signal.
+//! - [`trace`]: request ids and W3C trace context, checked.
+//! - [`secret`]: a string whose `Debug` and `Display` hide it.
+
+pub mod auth;
+pub mod http;
+pub mod identity;
+pub mod process;
+pub mod secret;
+pub mod trace;
+
+pub use http::Metrics;
+pub use identity::{Authenticator, Caller};
+pub use secret::Secret;
