@@ -21,10 +21,10 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use todo_server::auth::mint_hs256;
-use todo_testkit::{Backend, ServiceProcess, TestDatabase, workspace_binary};
 use todo_domain::UserId;
 use todo_server::Secret;
+use todo_server::auth::mint_hs256;
+use todo_testkit::{Backend, ServiceProcess, TestDatabase, workspace_binary};
 
 const AUTH_SECRET: &str = "bench-auth-secret-at-least-32-bytes-long";
 const MCP_SECRET: &str = "bench-mcp-secret-at-least-32-bytes-long!";

@@ -16,7 +16,7 @@ use crate::llm::{ChatMessage, ToolCall};
 pub fn window(mut recent: Vec<Message>) -> Vec<Message> {
     let start = recent
         .iter()
-        .position(|m| m.role == Role::User)
+        .position(|m| m.body.role == Role::User)
         .unwrap_or(recent.len());
     recent.drain(..start);
     recent
@@ -28,12 +28,12 @@ pub fn window(mut recent: Vec<Message>) -> Vec<Message> {
 pub fn to_wire(messages: &[Message]) -> Vec<ChatMessage> {
     let answered: HashSet<&str> = messages
         .iter()
-        .filter(|m| m.role == Role::Tool)
-        .filter_map(|m| m.tool_call_id.as_deref())
+        .filter(|m| m.body.role == Role::Tool)
+        .filter_map(|m| m.body.tool_call_id.as_deref())
         .collect();
     let mut wire = Vec::with_capacity(messages.len());
     let mut kept_calls: HashSet<String> = HashSet::new();
-    for message in messages {
+    for Message { body: message, .. } in messages {
         match message.role {
             Role::User => wire.push(ChatMessage::user(
                 message.content.clone().unwrap_or_default(),
@@ -73,18 +73,28 @@ pub fn to_wire(messages: &[Message]) -> Vec<ChatMessage> {
 mod tests {
     use super::*;
     use crate::llm::Role as WireRole;
+    use todo_domain::conversation::MessageBody;
 
-    fn message(id: i64, role: Role) -> Message {
+    fn stored(id: i64, body: MessageBody) -> Message {
         Message {
             id,
-            role,
-            content: Some(format!("m{id}")),
-            tool_calls: None,
-            tool_call_id: None,
-            tool_name: None,
-            is_error: None,
+            body,
             created_at: chrono::Utc::now(),
         }
+    }
+
+    fn message(id: i64, role: Role) -> Message {
+        stored(
+            id,
+            MessageBody {
+                role,
+                content: Some(format!("m{id}")),
+                tool_calls: None,
+                tool_call_id: None,
+                tool_name: None,
+                is_error: None,
+            },
+        )
     }
 
     fn calls(id: i64, call_ids: &[&str]) -> Message {
@@ -92,19 +102,13 @@ mod tests {
             .iter()
             .map(|c| serde_json::json!({"id": c, "type": "function", "function": {"name": "list_tasks", "arguments": "{}"}, "extra_content": {"k": 1}}))
             .collect();
-        Message {
-            content: None,
-            tool_calls: Some(serde_json::Value::Array(json).to_string()),
-            ..message(id, Role::Assistant)
-        }
+        let calls = serde_json::Value::Array(json).to_string();
+        stored(id, MessageBody::assistant(None, Some(calls)))
     }
 
     fn result(id: i64, call_id: &str) -> Message {
-        Message {
-            tool_call_id: Some(call_id.into()),
-            tool_name: Some("list_tasks".into()),
-            ..message(id, Role::Tool)
-        }
+        let body = MessageBody::tool(call_id.into(), "list_tasks".into(), format!("m{id}"), false);
+        stored(id, body)
     }
 
     #[test]

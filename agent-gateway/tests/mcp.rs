@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 use serde_json::json;
-use todo_gateway::mcp::{McpConfig, McpError, TaskServer, function_definitions};
-use todo_testkit::{ServiceProcess, TestDatabase, workspace_binary};
-use todo_server::trace::TraceContext;
 use todo_domain::UserId;
+use todo_gateway::mcp::{McpConfig, McpError, TaskServer, function_definitions};
 use todo_server::Secret;
+use todo_server::trace::TraceContext;
+use todo_testkit::{ServiceProcess, TestDatabase, workspace_binary};
 
 const SECRET: &str = "gateway-test-secret-at-least-32-bytes";
 

@@ -11,11 +11,11 @@ use common::stack::{MCP_SECRET, Stack, command, metrics_url, start_gateway, star
 use common::{FakeModel, ok, text, tool_calls};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use todo_gateway::mcp::{McpConfig, TaskServer};
-use todo_testkit::{Backend, ServiceProcess, TestDatabase};
-use todo_server::trace::TraceContext;
 use todo_domain::UserId;
+use todo_gateway::mcp::{McpConfig, TaskServer};
 use todo_server::Secret;
+use todo_server::trace::TraceContext;
+use todo_testkit::{Backend, ServiceProcess, TestDatabase};
 
 const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
@@ -747,19 +747,15 @@ async fn the_configuration_reference_matches_help() {
     use todo_testkit::readme_table_env_vars;
     let doc = repo_file("docs/configuration.md");
     let mcp_doc = readme_table_env_vars(&doc, "## todo-mcp", "## todo-gateway");
-    let mcp_help = todo_testkit::binary_env_vars(
-        "todo-mcp",
-        &["", "stdio", "http", "migrate", "token"],
-    )
-    .await;
+    let mcp_help =
+        todo_testkit::binary_env_vars("todo-mcp", &["", "stdio", "http", "migrate", "token"]).await;
     assert_eq!(
         mcp_doc, mcp_help,
         "docs/configuration.md (todo-mcp) vs --help"
     );
     let gateway_doc = readme_table_env_vars(&doc, "## todo-gateway", "## Other variables");
     let gateway_help =
-        todo_testkit::binary_env_vars("todo-gateway", &["", "serve", "migrate", "token"])
-            .await;
+        todo_testkit::binary_env_vars("todo-gateway", &["", "serve", "migrate", "token"]).await;
     assert_eq!(
         gateway_doc, gateway_help,
         "docs/configuration.md (todo-gateway) vs --help"

@@ -9,8 +9,8 @@ use common::stack::{Stack, token};
 use common::{ok, streamed, text, tool_calls};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use todo_testkit::both_backends;
 use todo_testkit::Backend;
+use todo_testkit::both_backends;
 
 /// A streamed reply as it arrives.
 struct EventStream {

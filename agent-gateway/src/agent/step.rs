@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use serde_json::Value;
-use todo_domain::conversation::{self, ConversationId, Hold, Message, MessageText, NewMessage};
+use todo_domain::conversation::{self, ConversationId, Hold, Message, MessageBody, MessageText};
 
 use crate::agent::report::{
     Timings, ToolCallReport, TurnError, TurnEvent, TurnReport, TurnScope, emit,
@@ -78,7 +78,7 @@ impl Agent {
                     &self.store,
                     user,
                     id,
-                    &[NewMessage::assistant(Some(response.clone()), None)],
+                    &[MessageBody::assistant(Some(response.clone()), None)],
                     Hold::Release(owner),
                 )
                 .await?;
@@ -107,7 +107,7 @@ impl Agent {
             }))
             .await;
             timings.mcp += called.elapsed();
-            let mut stored = vec![NewMessage::assistant(
+            let mut stored = vec![MessageBody::assistant(
                 assistant.content.clone(),
                 Some(serde_json::to_string(&assistant.tool_calls).unwrap_or_default()),
             )];
@@ -115,7 +115,7 @@ impl Agent {
             for (call, outcome) in assistant.tool_calls.iter().zip(outcomes) {
                 // One failed call fails the step: nothing of it is stored.
                 let outcome = outcome?;
-                stored.push(NewMessage::tool(
+                stored.push(MessageBody::tool(
                     call.id.clone(),
                     call.function.name.clone(),
                     outcome.text.clone(),
@@ -158,7 +158,7 @@ impl Agent {
             &self.store,
             user,
             id,
-            &[NewMessage::assistant(
+            &[MessageBody::assistant(
                 Some(STEP_LIMIT_MESSAGE.to_owned()),
                 None,
             )],

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use todo_domain::Store;
 use todo_domain::UserId;
-use todo_domain::conversation::{self, ConversationId, Hold, Message, MessageText, NewMessage};
+use todo_domain::conversation::{self, ConversationId, Hold, Message, MessageBody, MessageText};
 use todo_server::trace::TraceContext;
 use tracing::Instrument as _;
 
@@ -186,7 +186,7 @@ impl Agent {
     ) -> Result<Message, TurnError> {
         let deadline = tokio::time::Instant::now() + self.config.lease_wait;
         let mut pause = Duration::from_millis(20);
-        let message = [NewMessage::user(text)];
+        let message = [MessageBody::user(text)];
         loop {
             match conversation::append(
                 &self.store,

@@ -69,7 +69,6 @@ fn integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Err
     tag = "chat",
     params(UserPath),
     request_body = ChatRequest,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The turn: the answer and the tool calls it made",
             content(

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use serde_json::json;
-use todo_domain::conversation::{Message, Role};
+use todo_domain::conversation::{Message, MessageBody, Role};
 use todo_domain::time::format_timestamp;
 
 use crate::llm::ToolCall;
@@ -81,20 +81,21 @@ pub struct ToolCallView {
 pub fn message_views(messages: &[Message]) -> Vec<MessageView> {
     let mut views = Vec::new();
     for (index, message) in messages.iter().enumerate() {
-        if message.role == Role::Tool {
+        if message.body.role == Role::Tool {
             continue;
         }
-        let tool_calls = message.tool_calls.as_deref().map(|calls| {
-            let results: Vec<&Message> = messages[index + 1..]
+        let tool_calls = message.body.tool_calls.as_deref().map(|calls| {
+            let results: Vec<&MessageBody> = messages[index + 1..]
                 .iter()
+                .map(|m| &m.body)
                 .take_while(|m| m.role == Role::Tool)
                 .collect();
             tool_call_views(calls, &results)
         });
         views.push(MessageView {
             id: message.id,
-            role: message.role.as_str(),
-            content: message.content.clone(),
+            role: message.body.role.as_str(),
+            content: message.body.content.clone(),
             created_at: format_timestamp(&message.created_at),
             tool_calls,
         });
@@ -102,7 +103,7 @@ pub fn message_views(messages: &[Message]) -> Vec<MessageView> {
     views
 }
 
-fn tool_call_views(calls: &str, results: &[&Message]) -> Vec<ToolCallView> {
+fn tool_call_views(calls: &str, results: &[&MessageBody]) -> Vec<ToolCallView> {
     let calls: Vec<ToolCall> = serde_json::from_str(calls).unwrap_or_default();
     calls
         .iter()

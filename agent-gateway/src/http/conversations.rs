@@ -51,7 +51,6 @@ pub struct MessagePage {
     path = "/api/{user_id}/conversations",
     tag = "conversations",
     params(UserPath, ConversationPage),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of conversations", body = ConversationList),
         (status = 404, description = "`after` names no conversation of the user", body = ErrorBody),
@@ -94,7 +93,6 @@ pub async fn list_conversations(
     path = "/api/{user_id}/conversations/{id}",
     tag = "conversations",
     params(ConversationPath, MessagePage),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The conversation and a page of messages", body = ConversationDetail),
         (status = 404, description = "No such conversation", body = ErrorBody),
@@ -123,10 +121,10 @@ pub async fn get_conversation(
     // A page never ends between a step's calls and their results.
     if full
         && let Some(last) = messages.last()
-        && (last.role == Role::Tool || last.tool_calls.is_some())
+        && (last.body.role == Role::Tool || last.body.tool_calls.is_some())
     {
         let rest = conversation::page(&state.store, &user, id, last.id, MAX_PAGE_SIZE).await?;
-        messages.extend(rest.into_iter().take_while(|m| m.role == Role::Tool));
+        messages.extend(rest.into_iter().take_while(|m| m.body.role == Role::Tool));
     }
     let next = full.then(|| messages.last().map(|m| m.id)).flatten();
     Ok(Json(ConversationDetail {
@@ -145,7 +143,6 @@ pub async fn get_conversation(
     path = "/api/{user_id}/conversations/{id}",
     tag = "conversations",
     params(ConversationPath),
-    security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such conversation", body = ErrorBody),

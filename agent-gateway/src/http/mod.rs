@@ -5,9 +5,11 @@
 //! [`conversation_views`], [`tasks`], [`probes`]), the web chat ([`web`]) and
 //! the API's own description ([`openapi`]); beside them the leaf modules they
 //! share: [`state`], [`error`] (the one mapping of errors to answers),
-//! [`extract`], [`params`] and [`auth`] (the 401 and the own-path rule).
+//! [`extract`], [`params`], [`auth`] (the 401 and the own-path rule) and
+//! [`assets`] (embedded files under the strict CSP).
 //! None of them imports this file.
 
+pub mod assets;
 pub mod auth;
 pub mod chat;
 pub mod conversation_views;

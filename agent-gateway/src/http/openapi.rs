@@ -10,15 +10,15 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::response::Response;
 use utoipa::OpenApi as _;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
     ContentBuilder, HeaderBuilder, ObjectBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Type,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::http::assets::{asset, embedded_file};
 use crate::http::state::AppState;
-use crate::http::web::asset;
 
 const DOCS_PAGE: &str = include_str!("../../web/docs.html");
 const DOCS_SCRIPT: &str = include_str!("../../web/docs.js");
@@ -65,8 +65,9 @@ pub fn base() -> OpenApi {
 
 /// Completes the document made from the routes: the security scheme, and
 /// what every operation shares (its `x-request-id` header; on `/api`
-/// routes, the rate-limit headers and the errors of authentication, limits
-/// and the server), said once in `components` and referenced.
+/// routes, the bearer requirement, the rate-limit headers and the errors of
+/// authentication, limits and the server), said once in `components` and
+/// referenced.
 pub fn finish(mut spec: OpenApi) -> OpenApi {
     let components = spec.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
@@ -199,6 +200,12 @@ pub fn finish(mut spec: OpenApi) -> OpenApi {
             &mut item.delete,
         ];
         for operation in operations.into_iter().flatten() {
+            if api {
+                operation.security = Some(vec![SecurityRequirement::new(
+                    "bearer",
+                    Vec::<String>::new(),
+                )]);
+            }
             let responses = &mut operation.responses.responses;
             if api {
                 for (status, name) in [
@@ -256,23 +263,17 @@ async fn openapi_json(Extension(spec): Extension<Spec>) -> Response {
     response
 }
 
-/// The API reference, rendered from `/openapi.json`.
-#[utoipa::path(get, path = "/docs", tag = "docs",
-    responses((status = 200, description = "The API reference", content_type = "text/html")))]
-async fn docs_page() -> Response {
-    asset("text/html; charset=utf-8", DOCS_PAGE)
+embedded_file! {
+    /// The API reference, rendered from `/openapi.json`.
+    docs_page: "/docs", "docs", "The API reference", "text/html" => DOCS_PAGE
 }
 
-/// The reference page's script.
-#[utoipa::path(get, path = "/docs.js", tag = "docs",
-    responses((status = 200, description = "JavaScript", content_type = "text/javascript")))]
-async fn docs_script() -> Response {
-    asset("text/javascript; charset=utf-8", DOCS_SCRIPT)
+embedded_file! {
+    /// The reference page's script.
+    docs_script: "/docs.js", "docs", "JavaScript", "text/javascript" => DOCS_SCRIPT
 }
 
-/// The reference page's style sheet.
-#[utoipa::path(get, path = "/docs.css", tag = "docs",
-    responses((status = 200, description = "CSS", content_type = "text/css")))]
-async fn docs_style() -> Response {
-    asset("text/css; charset=utf-8", DOCS_STYLE)
+embedded_file! {
+    /// The reference page's style sheet.
+    docs_style: "/docs.css", "docs", "CSS", "text/css" => DOCS_STYLE
 }

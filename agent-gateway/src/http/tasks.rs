@@ -31,7 +31,6 @@ pub struct TasksQuery {
     path = "/api/{user_id}/tasks",
     tag = "tasks",
     params(UserPath, TasksQuery),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The tasks, newest first", body = TaskList),
         (status = 503, description = "The task server is unreachable", body = ErrorBody),

@@ -1,13 +1,13 @@
 //! The web chat at `/`: three files embedded in the binary (no build step,
 //! no third-party code, nothing fetched from elsewhere), served with a strict
-//! Content-Security-Policy. In development mode the page offers a sign-in as
+//! Content-Security-Policy ([`crate::http::assets`]). In development mode the page offers a sign-in as
 //! any user name through `POST /dev/token`, a route that exists only then.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use todo_domain::UserId;
@@ -15,6 +15,7 @@ use todo_server::auth::mint_hs256;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::http::assets::{asset, embedded_file};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiJson;
 use crate::http::state::AppState;
@@ -22,11 +23,6 @@ use crate::http::state::AppState;
 const INDEX: &str = include_str!("../../web/index.html");
 const SCRIPT: &str = include_str!("../../web/app.js");
 const STYLE: &str = include_str!("../../web/app.css");
-
-/// Scripts, styles and connections from this origin only; no inline code,
-/// no frames, no plugins.
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
-img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 pub fn routes(dev: bool) -> OpenApiRouter<Arc<AppState>> {
     let routes = OpenApiRouter::new()
@@ -52,39 +48,14 @@ async fn index(State(state): State<Arc<AppState>>) -> Response {
     asset("text/html; charset=utf-8", INDEX.replace("__DEV__", dev))
 }
 
-/// The web chat's script.
-#[utoipa::path(get, path = "/app.js", tag = "web",
-    responses((status = 200, description = "JavaScript", content_type = "text/javascript")))]
-async fn script() -> Response {
-    asset("text/javascript; charset=utf-8", SCRIPT)
+embedded_file! {
+    /// The web chat's script.
+    script: "/app.js", "web", "JavaScript", "text/javascript" => SCRIPT
 }
 
-/// The web chat's style sheet.
-#[utoipa::path(get, path = "/app.css", tag = "web",
-    responses((status = 200, description = "CSS", content_type = "text/css")))]
-async fn style() -> Response {
-    asset("text/css; charset=utf-8", STYLE)
-}
-
-/// A page or file with the strict security headers of the web chat.
-pub fn asset(content_type: &'static str, body: impl Into<axum::body::Body>) -> Response {
-    let mut response = Response::new(body.into());
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
+embedded_file! {
+    /// The web chat's style sheet.
+    style: "/app.css", "web", "CSS", "text/css" => STYLE
 }
 
 /// Was the page reached by a loopback name? The gateway listens on loopback

@@ -88,6 +88,17 @@ pub struct ToolOutcome {
     pub is_error: bool,
 }
 
+impl ToolOutcome {
+    /// A refusal the model reads (and may correct), with no result.
+    fn error(text: String) -> Self {
+        Self {
+            text,
+            structured: None,
+            is_error: true,
+        }
+    }
+}
+
 struct UserClient {
     client: Arc<Client>,
     /// Renew before the token expires.
@@ -167,7 +178,15 @@ impl TaskServer {
         trace: &TraceContext,
     ) -> Result<ToolOutcome, McpError> {
         let started = Instant::now();
-        let result = self.call_once_or_twice(user, tool, arguments, trace).await;
+        let result = match serde_json::from_str(arguments) {
+            Ok(Value::Object(arguments)) => {
+                let request = call_request(tool, arguments, trace);
+                self.call_once_or_twice(user, request).await
+            }
+            _ => Ok(ToolOutcome::error(format!(
+                "Invalid arguments for {tool}: they must be a JSON object"
+            ))),
+        };
         let outcome = match &result {
             Ok(outcome) if outcome.is_error => "tool_error",
             Ok(_) => "ok",
@@ -197,40 +216,18 @@ impl TaskServer {
     async fn call_once_or_twice(
         &self,
         user: &UserId,
-        tool: &str,
-        arguments: &str,
-        trace: &TraceContext,
+        request: CallToolRequestParams,
     ) -> Result<ToolOutcome, McpError> {
-        let arguments: Map<String, Value> = match serde_json::from_str(arguments) {
-            Ok(Value::Object(map)) => map,
-            _ => {
-                return Ok(ToolOutcome {
-                    text: format!("Invalid arguments for {tool}: they must be a JSON object"),
-                    structured: None,
-                    is_error: true,
-                });
-            }
-        };
-        let mut meta = RequestMetaObject::new();
-        meta.0.0.insert(
-            REQUEST_ID_META_KEY.to_owned(),
-            Value::String(trace.request_id.to_string()),
-        );
-        if let Some(traceparent) = &trace.traceparent {
-            meta.set_traceparent(traceparent.clone());
-        }
-        let mut params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
-        params.meta = Some(meta);
         // Once more with a fresh client if the first one's transport failed
         // (e.g. the task server restarted).
         let mut last_error = None;
         for _ in 0..2 {
             let client = self.client(user).await?;
-            let call = client.call_tool(params.clone());
+            let call = client.call_tool(request.clone());
             match tokio::time::timeout(self.inner.config.tool_timeout, call).await {
                 Err(_) => {
                     return Err(McpError::Timeout {
-                        tool: tool.to_owned(),
+                        tool: request.name.to_string(),
                         timeout: self.inner.config.tool_timeout,
                     });
                 }
@@ -238,11 +235,7 @@ impl TaskServer {
                 Ok(Err(rmcp::ServiceError::McpError(error))) => {
                     // The server answered with a protocol error (unknown tool,
                     // internal error): the model may read it.
-                    return Ok(ToolOutcome {
-                        text: error.message.to_string(),
-                        structured: None,
-                        is_error: true,
-                    });
+                    return Ok(ToolOutcome::error(error.message.to_string()));
                 }
                 Ok(Err(error)) => {
                     self.forget(user).await;
@@ -328,6 +321,26 @@ impl TaskServer {
         );
         Ok(client)
     }
+}
+
+/// A `tools/call` of `tool`, with the request's id and trace context in its
+/// `_meta`.
+fn call_request(
+    tool: &str,
+    arguments: Map<String, Value>,
+    trace: &TraceContext,
+) -> CallToolRequestParams {
+    let mut meta = RequestMetaObject::new();
+    meta.0.0.insert(
+        REQUEST_ID_META_KEY.to_owned(),
+        Value::String(trace.request_id.to_string()),
+    );
+    if let Some(traceparent) = &trace.traceparent {
+        meta.set_traceparent(traceparent.clone());
+    }
+    let mut request = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
+    request.meta = Some(meta);
+    request
 }
 
 fn outcome(result: CallToolResult) -> ToolOutcome {

@@ -110,6 +110,10 @@ impl StreamableHttpClient for TracedHttp {
             .await
     }
 
+    // GET streams carry no tool call, so they pass straight through. The
+    // trait's `get_stream_with_max_sse_event_size` comes here too, and so
+    // reqwest's default event-size limit applies, which is the transport's
+    // default, the one the gateway configures.
     async fn get_stream(
         &self,
         uri: Arc<str>,
@@ -120,27 +124,6 @@ impl StreamableHttpClient for TracedHttp {
     ) -> Result<BoxStream<'static, Result<Sse, SseError>>, StreamableHttpError<Self::Error>> {
         self.0
             .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
-            .await
-    }
-
-    async fn get_stream_with_max_sse_event_size(
-        &self,
-        uri: Arc<str>,
-        session_id: Option<Arc<str>>,
-        last_event_id: Option<String>,
-        auth_header: Option<String>,
-        custom_headers: HashMap<HeaderName, HeaderValue>,
-        max_sse_event_size: usize,
-    ) -> Result<BoxStream<'static, Result<Sse, SseError>>, StreamableHttpError<Self::Error>> {
-        self.0
-            .get_stream_with_max_sse_event_size(
-                uri,
-                session_id,
-                last_event_id,
-                auth_header,
-                custom_headers,
-                max_sse_event_size,
-            )
             .await
     }
 }

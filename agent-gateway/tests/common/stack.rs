@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use todo_server::auth::mint_hs256;
-use todo_testkit::{Backend, ServiceProcess, TestDatabase, workspace_binary};
 use todo_domain::UserId;
 use todo_server::Secret;
+use todo_server::auth::mint_hs256;
+use todo_testkit::{Backend, ServiceProcess, TestDatabase, workspace_binary};
 
 use super::FakeModel;
 

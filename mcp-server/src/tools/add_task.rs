@@ -2,11 +2,11 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use todo_domain::Store;
 use todo_domain::task::{self, Description, Title};
+use todo_domain::{Result, Store};
 use todo_server::Caller;
 
-use crate::tools::registry::TaskTool;
+use crate::tools::registry::{Hints, TaskTool};
 use crate::tools::result::TaskResult;
 
 /// Arguments of add_task.
@@ -23,22 +23,17 @@ pub struct AddTaskArgs {
 pub struct AddTask;
 
 impl TaskTool for AddTask {
-    const NAME: &'static str = "add_task";
-    const TITLE: &'static str = "Add a task";
-    const DESCRIPTION: &'static str = "Create a new task for the user, e.g. when they say \"remind me to pay the bills\" or \
-             \"add buy milk to my list\". Returns the new task with its id; confirm it to the user \
-             by title.";
-    const READ_ONLY: bool = false;
-    const DESTRUCTIVE: bool = false;
-    const IDEMPOTENT: bool = false;
     type Args = AddTaskArgs;
     type Output = TaskResult;
 
-    async fn run(
-        store: &Store,
-        caller: &Caller,
-        args: AddTaskArgs,
-    ) -> todo_domain::Result<TaskResult> {
+    const NAME: &'static str = "add_task";
+    const TITLE: &'static str = "Add a task";
+    const DESCRIPTION: &'static str = "Create a new task for the user, e.g. when they say \"remind me to pay the bills\" or \
+         \"add buy milk to my list\". Returns the new task with its id; confirm it to the user \
+         by title.";
+    const HINTS: Hints = Hints::ADDS;
+
+    async fn run(store: &Store, caller: &Caller, args: Self::Args) -> Result<Self::Output> {
         let title = Title::parse(&args.title)?;
         let description = match &args.description {
             Some(d) => Description::parse(d)?,

@@ -2,12 +2,12 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use todo_domain::Store;
 use todo_domain::page::Limit;
 use todo_domain::task::{self, Cursor, StatusFilter, TaskList};
+use todo_domain::{Result, Store};
 use todo_server::Caller;
 
-use crate::tools::registry::TaskTool;
+use crate::tools::registry::{Hints, TaskTool};
 
 /// Arguments of list_tasks.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -29,23 +29,18 @@ pub struct ListTasksArgs {
 pub struct ListTasks;
 
 impl TaskTool for ListTasks {
-    const NAME: &'static str = "list_tasks";
-    const TITLE: &'static str = "List tasks";
-    const DESCRIPTION: &'static str = "List the user's tasks, newest first, optionally only pending or only completed ones. \
-             Use it to answer questions about the list, and to find a task's id before acting on \
-             a task the user names by its title. Pages hold up to 200 tasks; when next_cursor is \
-             present, pass it as cursor for more.";
-    const READ_ONLY: bool = true;
-    const DESTRUCTIVE: bool = false;
-    const IDEMPOTENT: bool = true;
     type Args = ListTasksArgs;
     type Output = TaskList;
 
-    async fn run(
-        store: &Store,
-        caller: &Caller,
-        args: ListTasksArgs,
-    ) -> todo_domain::Result<TaskList> {
+    const NAME: &'static str = "list_tasks";
+    const TITLE: &'static str = "List tasks";
+    const DESCRIPTION: &'static str = "List the user's tasks, newest first, optionally only pending or only completed ones. \
+         Use it to answer questions about the list, and to find a task's id before acting on \
+         a task the user names by its title. Pages hold up to 200 tasks; when next_cursor is \
+         present, pass it as cursor for more.";
+    const HINTS: Hints = Hints::READS;
+
+    async fn run(store: &Store, caller: &Caller, args: Self::Args) -> Result<Self::Output> {
         let status = match args.status.as_deref() {
             Some(s) => StatusFilter::parse(s)?,
             None => StatusFilter::All,

@@ -17,28 +17,57 @@ use todo_server::Caller;
 
 /// One task tool.
 pub trait TaskTool {
+    /// Its arguments; their JSON Schema is the tool's input schema.
+    type Args: DeserializeOwned + JsonSchema + 'static;
+    /// Its result; their JSON Schema is the tool's output schema.
+    type Output: Serialize + JsonSchema + 'static;
+
     /// The name models call it by.
     const NAME: &'static str;
     /// For people, in a host's user interface.
     const TITLE: &'static str;
     /// For the model: when to use it and how.
     const DESCRIPTION: &'static str;
-    /// Annotations: the tool only reads, may destroy, is idempotent.
-    const READ_ONLY: bool;
-    const DESTRUCTIVE: bool;
-    const IDEMPOTENT: bool;
-
-    /// Its arguments; their JSON Schema is the tool's input schema.
-    type Args: DeserializeOwned + JsonSchema + 'static;
-    /// Its result; their JSON Schema is the tool's output schema.
-    type Output: Serialize + JsonSchema + 'static;
+    /// What it does to the user's tasks, as MCP's annotations say it.
+    const HINTS: Hints;
 
     /// Do it, for `caller`.
     fn run(
         store: &Store,
         caller: &Caller,
         args: Self::Args,
-    ) -> impl Future<Output = todo_domain::Result<Self::Output>> + Send;
+    ) -> impl Future<Output = Result<Self::Output, Error>> + Send;
+}
+
+/// MCP's behaviour hints of a tool (all our tools stay within the user's
+/// task list: none is open-world).
+#[derive(Debug, Clone, Copy)]
+pub struct Hints {
+    /// It changes nothing.
+    pub read_only: bool,
+    /// It may destroy or overwrite what the user had.
+    pub destructive: bool,
+    /// Calling it again with the same arguments changes nothing more.
+    pub idempotent: bool,
+}
+
+impl Hints {
+    /// Reads only.
+    pub const READS: Self = Self::new(true, false, true);
+    /// Adds something new each time it is called.
+    pub const ADDS: Self = Self::new(false, false, false);
+    /// Changes a task in a way that loses nothing, once.
+    pub const MARKS: Self = Self::new(false, false, true);
+    /// Overwrites or removes what the user had, once.
+    pub const OVERWRITES: Self = Self::new(false, true, true);
+
+    const fn new(read_only: bool, destructive: bool, idempotent: bool) -> Self {
+        Self {
+            read_only,
+            destructive,
+            idempotent,
+        }
+    }
 }
 
 /// Why a call has no result: the domain's refusal, arguments that do not
@@ -126,9 +155,9 @@ fn definition<T: TaskTool>() -> Tool {
     // programming error caught by the test that lists the tools.
     let input = schema_for_input::<T::Args>().unwrap_or_else(|_| Arc::default());
     let annotations = ToolAnnotations::with_title(T::TITLE)
-        .read_only(T::READ_ONLY)
-        .destructive(T::DESTRUCTIVE)
-        .idempotent(T::IDEMPOTENT)
+        .read_only(T::HINTS.read_only)
+        .destructive(T::HINTS.destructive)
+        .idempotent(T::HINTS.idempotent)
         .open_world(false);
     Tool::new(Cow::Borrowed(T::NAME), Cow::Borrowed(T::DESCRIPTION), input)
         .with_title(T::TITLE)

@@ -2,11 +2,11 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use todo_domain::Store;
 use todo_domain::task::{self, Description, TaskId, TaskPatch, Title};
+use todo_domain::{Result, Store};
 use todo_server::Caller;
 
-use crate::tools::registry::TaskTool;
+use crate::tools::registry::{Hints, TaskTool};
 use crate::tools::result::TaskResult;
 
 /// Arguments of update_task.
@@ -27,22 +27,17 @@ pub struct UpdateTaskArgs {
 pub struct UpdateTask;
 
 impl TaskTool for UpdateTask {
-    const NAME: &'static str = "update_task";
-    const TITLE: &'static str = "Update a task";
-    const DESCRIPTION: &'static str = "Change the title and/or the description of one task. Needs the task's id: to act on a \
-             task named by the user, call list_tasks first to find its id. Give at least one of \
-             title and description.";
-    const READ_ONLY: bool = false;
-    const DESTRUCTIVE: bool = true;
-    const IDEMPOTENT: bool = true;
     type Args = UpdateTaskArgs;
     type Output = TaskResult;
 
-    async fn run(
-        store: &Store,
-        caller: &Caller,
-        args: UpdateTaskArgs,
-    ) -> todo_domain::Result<TaskResult> {
+    const NAME: &'static str = "update_task";
+    const TITLE: &'static str = "Update a task";
+    const DESCRIPTION: &'static str = "Change the title and/or the description of one task. Needs the task's id: to act on a \
+         task named by the user, call list_tasks first to find its id. Give at least one of \
+         title and description.";
+    const HINTS: Hints = Hints::OVERWRITES;
+
+    async fn run(store: &Store, caller: &Caller, args: Self::Args) -> Result<Self::Output> {
         let id = TaskId::parse(args.task_id)?;
         let title = args.title.as_deref().map(Title::parse).transpose()?;
         let description = args

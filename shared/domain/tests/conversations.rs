@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use todo_domain::conversation::{self, ConversationId, Hold, MessageText, NewMessage, Role};
-use todo_testkit::{Backend, TestDatabase};
+use todo_domain::conversation::{self, ConversationId, Hold, MessageBody, MessageText, Role};
 use todo_domain::{Error, Store, UserId};
 use todo_testkit::both_backends;
+use todo_testkit::{Backend, TestDatabase};
 
 async fn open(backend: Backend) -> (TestDatabase, Store) {
     let db = TestDatabase::new(backend).await;
@@ -34,7 +34,7 @@ async fn a_turn_is_stored_and_replayed_in_order(backend: Backend) {
         .expect("start");
     assert_eq!(started.title, "Add a task to buy milk");
     assert_eq!(
-        (message.role, message.content.as_deref()),
+        (message.body.role, message.body.content.as_deref()),
         (Role::User, Some("Add a task to buy milk")),
         "the first message is stored with the conversation"
     );
@@ -45,39 +45,42 @@ async fn a_turn_is_stored_and_replayed_in_order(backend: Backend) {
         &alice,
         cid,
         &[
-            NewMessage::assistant(None, Some(calls.to_owned())),
-            NewMessage::tool(
+            MessageBody::assistant(None, Some(calls.to_owned())),
+            MessageBody::tool(
                 "c1".into(),
                 "add_task".into(),
                 r#"{"task_id":1}"#.into(),
                 false,
             ),
-            NewMessage::assistant(Some("Added “buy milk”.".into()), None),
+            MessageBody::assistant(Some("Added “buy milk”.".into()), None),
         ],
         Hold::Keep,
     )
     .await
     .expect("turn");
     assert_eq!(
-        stored.iter().map(|m| m.role).collect::<Vec<_>>(),
+        stored.iter().map(|m| m.body.role).collect::<Vec<_>>(),
         [Role::Assistant, Role::Tool, Role::Assistant],
         "one insert of several messages keeps their order"
     );
     let history = conversation::recent(&store, &alice, cid, None, 20)
         .await
         .expect("history");
-    let roles: Vec<Role> = history.iter().map(|m| m.role).collect();
+    let roles: Vec<Role> = history.iter().map(|m| m.body.role).collect();
     assert_eq!(
         roles,
         [Role::User, Role::Assistant, Role::Tool, Role::Assistant]
     );
     assert_eq!(
-        history[1].tool_calls.as_deref(),
+        history[1].body.tool_calls.as_deref(),
         Some(calls),
         "tool calls stored byte for byte"
     );
     assert_eq!(
-        (history[2].tool_name.as_deref(), history[2].is_error),
+        (
+            history[2].body.tool_name.as_deref(),
+            history[2].body.is_error
+        ),
         (Some("add_task"), Some(false))
     );
     let last_two = conversation::recent(&store, &alice, cid, None, 2)
@@ -132,7 +135,7 @@ async fn another_users_conversation_is_missing_everywhere(backend: Backend) {
         Hold::Release("bob-turn"),
     ] {
         assert!(not_found(
-            conversation::append(&store, &bob, cid, &[NewMessage::user(&text("hi"))], hold)
+            conversation::append(&store, &bob, cid, &[MessageBody::user(&text("hi"))], hold)
                 .await
                 .map(drop)
         ));
@@ -208,7 +211,7 @@ async fn conversations_list_most_recently_active_first_in_pages(backend: Backend
         &store,
         &alice,
         id(&started[0]),
-        &[NewMessage::user(&text("again"))],
+        &[MessageBody::user(&text("again"))],
         Hold::Keep,
     )
     .await
@@ -240,7 +243,7 @@ async fn a_lease_serialises_turns_and_expires(backend: Backend) {
                 &store,
                 &alice,
                 cid,
-                &[NewMessage::user(&text(owner))],
+                &[MessageBody::user(&text(owner))],
                 Hold::Take(owner, Duration::from_millis(ms)),
             )
             .await
@@ -276,7 +279,7 @@ async fn a_lease_serialises_turns_and_expires(backend: Backend) {
         .await
         .expect("history")
         .into_iter()
-        .filter_map(|m| m.content)
+        .filter_map(|m| m.body.content)
         .collect();
     assert_eq!(
         contents,
@@ -300,7 +303,7 @@ async fn a_turn_can_start_with_the_lease_renew_it_and_give_it_back_with_its_answ
     .await
     .expect("start");
     let cid = id(&c);
-    let from_b = [NewMessage::user(&text("from b"))];
+    let from_b = [MessageBody::user(&text("from b"))];
     let take_b = || {
         conversation::append(
             &store,
@@ -335,7 +338,7 @@ async fn a_turn_can_start_with_the_lease_renew_it_and_give_it_back_with_its_answ
         &store,
         &alice,
         cid,
-        &[NewMessage::assistant(None, Some("[]".into()))],
+        &[MessageBody::assistant(None, Some("[]".into()))],
         Hold::Renew("turn-a", Duration::from_secs(30)),
     )
     .await
@@ -345,7 +348,7 @@ async fn a_turn_can_start_with_the_lease_renew_it_and_give_it_back_with_its_answ
         &store,
         &alice,
         cid,
-        &[NewMessage::assistant(Some("hi".into()), None)],
+        &[MessageBody::assistant(Some("hi".into()), None)],
         Hold::Release("turn-a"),
     )
     .await

@@ -2,9 +2,9 @@
 
 use todo_domain::page::Limit;
 use todo_domain::task::{self, Cursor, Description, StatusFilter, TaskId, TaskPatch, Title};
-use todo_testkit::{Backend, TestDatabase};
 use todo_domain::{Error, Store, StoreOptions, UserId};
 use todo_testkit::both_backends;
+use todo_testkit::{Backend, TestDatabase};
 
 async fn open(backend: Backend) -> (TestDatabase, Store) {
     let db = TestDatabase::new(backend).await;

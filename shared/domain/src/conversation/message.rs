@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 
 use crate::conversation::input::MessageText;
-use crate::error::{Error, Result};
 
 /// Who wrote a stored message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,13 +20,22 @@ impl Role {
             Self::Tool => "tool",
         }
     }
+}
 
-    fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "user" => Some(Self::User),
-            "assistant" => Some(Self::Assistant),
-            "tool" => Some(Self::Tool),
-            _ => None,
+/// A role the schema does not allow (its CHECK keeps them out).
+#[derive(Debug, thiserror::Error)]
+#[error("unknown message role {0:?}")]
+pub struct UnknownRole(String);
+
+impl TryFrom<String> for Role {
+    type Error = UnknownRole;
+
+    fn try_from(raw: String) -> Result<Self, UnknownRole> {
+        match raw.as_str() {
+            "user" => Ok(Self::User),
+            "assistant" => Ok(Self::Assistant),
+            "tool" => Ok(Self::Tool),
+            _ => Err(UnknownRole(raw)),
         }
     }
 }
@@ -41,9 +49,11 @@ pub struct Conversation {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A message to store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewMessage {
+/// What a message says: who wrote it, and what. Stored as it is given, and
+/// read back inside a [`Message`].
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MessageBody {
+    #[sqlx(try_from = "String")]
     pub role: Role,
     pub content: Option<String>,
     /// Assistant messages: the tool calls, as the JSON the model sent.
@@ -54,7 +64,7 @@ pub struct NewMessage {
     pub is_error: Option<bool>,
 }
 
-impl NewMessage {
+impl MessageBody {
     /// A message of `role` with `content` and nothing else.
     fn of(role: Role, content: Option<String>) -> Self {
         Self {
@@ -88,51 +98,11 @@ impl NewMessage {
     }
 }
 
-/// A message as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A message as stored: its body, and the id and time the store gave it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Message {
     pub id: i64,
-    pub role: Role,
-    pub content: Option<String>,
-    pub tool_calls: Option<String>,
-    pub tool_call_id: Option<String>,
-    pub tool_name: Option<String>,
-    pub is_error: Option<bool>,
+    #[sqlx(flatten)]
+    pub body: MessageBody,
     pub created_at: DateTime<Utc>,
-}
-
-/// The row behind [`Message`]; the role is checked by the schema.
-#[derive(sqlx::FromRow)]
-pub(crate) struct MessageRow {
-    pub id: i64,
-    pub role: String,
-    pub content: Option<String>,
-    pub tool_calls: Option<String>,
-    pub tool_call_id: Option<String>,
-    pub tool_name: Option<String>,
-    pub is_error: Option<bool>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl TryFrom<MessageRow> for Message {
-    type Error = Error;
-
-    fn try_from(row: MessageRow) -> Result<Self> {
-        let role = Role::parse(&row.role).ok_or_else(|| {
-            Error::internal(format!(
-                "message {} has an unknown role {:?}",
-                row.id, row.role
-            ))
-        })?;
-        Ok(Self {
-            id: row.id,
-            role,
-            content: row.content,
-            tool_calls: row.tool_calls,
-            tool_call_id: row.tool_call_id,
-            tool_name: row.tool_name,
-            is_error: row.is_error,
-            created_at: row.created_at,
-        })
-    }
 }

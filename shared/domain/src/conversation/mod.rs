@@ -7,7 +7,7 @@ pub mod message;
 pub mod service;
 
 pub use input::{ConversationId, MAX_MESSAGE_CHARS, MessageText, TITLE_CHARS};
-pub use message::{Conversation, Message, NewMessage, Role};
+pub use message::{Conversation, Message, MessageBody, Role};
 pub use service::{
     BUSY_MESSAGE, Hold, append, delete, get, list, page, recent, release_lease, start,
 };

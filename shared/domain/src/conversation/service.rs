@@ -7,10 +7,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::conversation::input::{ConversationId, MessageText};
-use crate::conversation::message::{Conversation, Message, NewMessage};
+use crate::conversation::message::{Conversation, Message, MessageBody};
 use crate::error::{Error, Result};
 use crate::store::Store;
 use crate::store::lease::{Appended, LeaseChange};
+use crate::store::messages::Side;
 use crate::time::now;
 use crate::user::UserId;
 
@@ -50,9 +51,9 @@ pub async fn start(
     let now = now();
     let lease = lease.map(|(owner, duration)| (owner, until_ms(now, duration)));
     let (conversation, message) = store
-        .insert_conversation(user, &first.title(), &NewMessage::user(first), now, lease)
+        .insert_conversation(user, &first.title(), &MessageBody::user(first), now, lease)
         .await?;
-    Ok((conversation, Message::try_from(message)?))
+    Ok((conversation, message))
 }
 
 pub async fn get(store: &Store, user: &UserId, id: ConversationId) -> Result<Conversation> {
@@ -89,7 +90,7 @@ pub async fn append(
     store: &Store,
     user: &UserId,
     id: ConversationId,
-    messages: &[NewMessage],
+    messages: &[MessageBody],
     hold: Hold<'_>,
 ) -> Result<Vec<Message>> {
     let now = now();
@@ -110,7 +111,7 @@ pub async fn append(
         .append_messages(user, id.get(), messages, now, lease)
         .await?
     {
-        Appended::Stored(rows) => rows.into_iter().map(Message::try_from).collect(),
+        Appended::Stored(messages) => Ok(messages),
         Appended::Busy => Err(Error::Conflict(BUSY_MESSAGE.to_owned())),
         Appended::Missing => Err(not_found(id)),
     }
@@ -125,11 +126,10 @@ pub async fn recent(
     before: Option<i64>,
     limit: u32,
 ) -> Result<Vec<Message>> {
-    let mut rows = store
-        .recent_messages(user, id.get(), before.unwrap_or(i64::MAX), limit)
-        .await?;
-    rows.reverse();
-    rows.into_iter().map(Message::try_from).collect()
+    let before = Side::Before(before.unwrap_or(i64::MAX));
+    let mut messages = store.messages(user, id.get(), before, limit).await?;
+    messages.reverse();
+    Ok(messages)
 }
 
 /// Up to `limit` messages after message `after_id`, oldest first.
@@ -140,12 +140,9 @@ pub async fn page(
     after_id: i64,
     limit: u32,
 ) -> Result<Vec<Message>> {
-    store
-        .page_messages(user, id.get(), after_id, limit)
-        .await?
-        .into_iter()
-        .map(Message::try_from)
-        .collect()
+    Ok(store
+        .messages(user, id.get(), Side::After(after_id), limit)
+        .await?)
 }
 
 /// Give the lease back (only if `owner` still holds it).

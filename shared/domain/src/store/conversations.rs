@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::conversation::message::{Conversation, MessageRow, NewMessage};
+use crate::conversation::message::{Conversation, Message, MessageBody};
 use crate::store::messages::{MESSAGE_INSERT_COLUMNS, sqlite_insert_messages};
 use crate::store::pool::{Pool, Store};
 use crate::user::UserId;
@@ -21,10 +21,10 @@ impl Store {
         &self,
         user: &UserId,
         title: &str,
-        first: &NewMessage,
+        first: &MessageBody,
         now: DateTime<Utc>,
         lease: Option<(&str, i64)>,
-    ) -> Result<(Conversation, MessageRow), sqlx::Error> {
+    ) -> Result<(Conversation, Message), sqlx::Error> {
         let conversation = concat!(
             "insert into conversations (user_id, title, created_at, updated_at, lease_owner, lease_until) \
              values ($1, $2, $3, $3, $4, $5) returning ",
@@ -74,7 +74,7 @@ impl Store {
                     .fetch_one(&mut *tx)
                     .await?;
                 let message = bind_messages!(
-                    sqlx::query_as::<_, MessageRow>(sqlx::AssertSqlSafe(insert))
+                    sqlx::query_as::<_, Message>(sqlx::AssertSqlSafe(insert))
                         .bind(conversation.id)
                         .bind(now),
                     std::slice::from_ref(first)
@@ -86,14 +86,9 @@ impl Store {
             }
         };
         let (conversation, message_id, message_created_at) = started;
-        let message = MessageRow {
+        let message = Message {
             id: message_id,
-            role: first.role.as_str().to_owned(),
-            content: first.content.clone(),
-            tool_calls: first.tool_calls.clone(),
-            tool_call_id: first.tool_call_id.clone(),
-            tool_name: first.tool_name.clone(),
-            is_error: first.is_error,
+            body: first.clone(),
             created_at: message_created_at,
         };
         Ok((conversation, message))

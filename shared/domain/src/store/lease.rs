@@ -1,7 +1,7 @@
 //! A conversation's lease: what storing messages does to it, as SQL, and
 //! giving it back.
 
-use crate::conversation::message::MessageRow;
+use crate::conversation::message::Message;
 use crate::store::pool::{Pool, Store};
 
 /// Bind the parameters of [`LeaseChange::touch_sql`] after `$1` to `$3`.
@@ -60,7 +60,7 @@ pub(crate) enum LeaseChange<'a> {
 
 /// The outcome of an append.
 pub(crate) enum Appended {
-    Stored(Vec<MessageRow>),
+    Stored(Vec<Message>),
     /// Another owner holds the lease: nothing was written.
     Busy,
     /// The user has no such conversation: nothing was written.

@@ -3,16 +3,30 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::conversation::message::{MessageRow, NewMessage};
+use crate::conversation::message::{Message, MessageBody};
 use crate::store::lease::{Appended, LeaseChange};
 use crate::store::pool::{Pool, Store};
 use crate::user::UserId;
 
+/// The columns of [`Message`], bare or of the table aliased `m`.
 macro_rules! message_columns {
     () => {
         "id, role, content, tool_calls, tool_call_id, tool_name, is_error, created_at"
     };
+    (m) => {
+        "m.id, m.role, m.content, m.tool_calls, m.tool_call_id, m.tool_name, m.is_error, m.created_at"
+    };
 }
+
+/// Which messages of a conversation, around one of them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Side {
+    /// Those with a smaller id, newest first.
+    Before(i64),
+    /// Those with a larger id, oldest first.
+    After(i64),
+}
+
 /// Bind the six parameters of each message (see [`message_rows`]).
 macro_rules! bind_messages {
     ($query:expr, $messages:expr) => {{
@@ -39,7 +53,7 @@ impl Store {
         &self,
         user: &UserId,
         conversation_id: i64,
-        messages: &[NewMessage],
+        messages: &[MessageBody],
         now: DateTime<Utc>,
         lease: LeaseChange<'_>,
     ) -> Result<Appended, sqlx::Error> {
@@ -59,7 +73,7 @@ impl Store {
                      order by v.n returning {}",
                     message_columns!()
                 );
-                let query = sqlx::query_as::<_, MessageRow>(sqlx::AssertSqlSafe(sql))
+                let query = sqlx::query_as::<_, Message>(sqlx::AssertSqlSafe(sql))
                     .bind(conversation_id)
                     .bind(user.as_str())
                     .bind(now);
@@ -106,7 +120,7 @@ impl Store {
                 } else {
                     let insert = sqlite_insert_messages(messages.len());
                     bind_messages!(
-                        sqlx::query_as::<_, MessageRow>(sqlx::AssertSqlSafe(insert))
+                        sqlx::query_as::<_, Message>(sqlx::AssertSqlSafe(insert))
                             .bind(conversation_id)
                             .bind(now),
                         messages
@@ -143,41 +157,40 @@ impl Store {
         )
     }
 
-    /// The last `limit` messages with id below `before_id`, newest first.
-    pub(crate) async fn recent_messages(
+    /// Up to `limit` messages of the conversation on one side of a message:
+    /// the last ones before it (newest first) or the first ones after it
+    /// (oldest first).
+    pub(crate) async fn messages(
         &self,
         user: &UserId,
         conversation_id: i64,
-        before_id: i64,
+        side: Side,
         limit: u32,
-    ) -> Result<Vec<MessageRow>, sqlx::Error> {
-        let sql = "select m.id, m.role, m.content, m.tool_calls, m.tool_call_id, m.tool_name, m.is_error, m.created_at \
-                   from messages m join conversations c on c.id = m.conversation_id \
-                   where m.conversation_id = $1 and c.user_id = $2 and m.id < $3 order by m.id desc limit $4";
-        on_pool!(self.reader(), |pool| sqlx::query_as::<_, MessageRow>(sql)
+    ) -> Result<Vec<Message>, sqlx::Error> {
+        let (sql, bound) = match side {
+            Side::Before(id) => (
+                concat!(
+                    "select ",
+                    message_columns!(m),
+                    " from messages m join conversations c on c.id = m.conversation_id \
+                     where m.conversation_id = $1 and c.user_id = $2 and m.id < $3 order by m.id desc limit $4"
+                ),
+                id,
+            ),
+            Side::After(id) => (
+                concat!(
+                    "select ",
+                    message_columns!(m),
+                    " from messages m join conversations c on c.id = m.conversation_id \
+                     where m.conversation_id = $1 and c.user_id = $2 and m.id > $3 order by m.id limit $4"
+                ),
+                id,
+            ),
+        };
+        on_pool!(self.reader(), |pool| sqlx::query_as::<_, Message>(sql)
             .bind(conversation_id)
             .bind(user.as_str())
-            .bind(before_id)
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await)
-    }
-
-    /// Up to `limit` messages with id above `after_id`, oldest first.
-    pub(crate) async fn page_messages(
-        &self,
-        user: &UserId,
-        conversation_id: i64,
-        after_id: i64,
-        limit: u32,
-    ) -> Result<Vec<MessageRow>, sqlx::Error> {
-        let sql = "select m.id, m.role, m.content, m.tool_calls, m.tool_call_id, m.tool_name, m.is_error, m.created_at \
-                   from messages m join conversations c on c.id = m.conversation_id \
-                   where m.conversation_id = $1 and c.user_id = $2 and m.id > $3 order by m.id limit $4";
-        on_pool!(self.reader(), |pool| sqlx::query_as::<_, MessageRow>(sql)
-            .bind(conversation_id)
-            .bind(user.as_str())
-            .bind(after_id)
+            .bind(bound)
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await)

@@ -18,7 +18,7 @@ pub(crate) mod pool;
 #[macro_use]
 pub(crate) mod lease;
 #[macro_use]
-mod messages;
+pub(crate) mod messages;
 mod conversations;
 pub mod open;
 mod tasks;
