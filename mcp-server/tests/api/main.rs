@@ -3,6 +3,7 @@
 
 mod auth;
 mod cli;
+mod consistency;
 mod helpers;
 mod http_transport;
 mod isolation;

@@ -1,21 +1,13 @@
-//! Conversations and messages against real SQLite and PostgreSQL.
+//! Conversations and their messages.
 
 use std::time::Duration;
 
+use todo_domain::Error;
 use todo_domain::conversation::{self, ConversationId, Hold, MessageBody, MessageText, Role};
-use todo_domain::{Error, Store, UserId};
+use todo_testkit::Backend;
 use todo_testkit::both_backends;
-use todo_testkit::{Backend, TestDatabase};
 
-async fn open(backend: Backend) -> (TestDatabase, Store) {
-    let db = TestDatabase::new(backend).await;
-    let store = db.store().await;
-    (db, store)
-}
-
-fn user(id: &str) -> UserId {
-    UserId::parse(id).expect("user id")
-}
+use crate::helpers::{open, user};
 
 fn text(raw: &str) -> MessageText {
     MessageText::parse(raw).expect("message")

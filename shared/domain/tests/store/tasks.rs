@@ -1,20 +1,12 @@
-//! The store and the task service against real SQLite and PostgreSQL.
+//! Tasks: the store and the task service.
 
 use todo_domain::page::Limit;
 use todo_domain::task::{self, Cursor, Description, StatusFilter, TaskId, TaskPatch, Title};
-use todo_domain::{Error, Store, StoreOptions, UserId};
+use todo_domain::{Error, Store, StoreOptions};
 use todo_testkit::both_backends;
 use todo_testkit::{Backend, TestDatabase};
 
-async fn open(backend: Backend) -> (TestDatabase, Store) {
-    let db = TestDatabase::new(backend).await;
-    let store = db.store().await;
-    (db, store)
-}
-
-fn user(id: &str) -> UserId {
-    UserId::parse(id).expect("user id")
-}
+use crate::helpers::{open, user};
 
 fn title(text: &str) -> Title {
     Title::parse(text).expect("title")

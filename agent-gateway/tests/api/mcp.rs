@@ -7,25 +7,12 @@ use todo_domain::UserId;
 use todo_gateway::mcp::{McpConfig, McpError, TaskServer, function_definitions};
 use todo_server::Secret;
 use todo_server::trace::TraceContext;
-use todo_testkit::{ServiceProcess, TestDatabase, workspace_binary};
+use todo_testkit::TestDatabase;
 
-const SECRET: &str = "gateway-test-secret-at-least-32-bytes";
-
-async fn start_todo_mcp(db: &TestDatabase, bind: &str) -> ServiceProcess {
-    let mut cmd = tokio::process::Command::new(workspace_binary("todo-mcp"));
-    cmd.env_clear()
-        .env("DATABASE_URL", db.url())
-        .env("MCP_JWT_SECRET", SECRET)
-        .env("RUST_LOG", "info,rmcp=warn")
-        .current_dir(std::env::temp_dir())
-        .args(["http", "--bind", bind]);
-    ServiceProcess::spawn(cmd, "todo-mcp")
-        .await
-        .unwrap_or_else(|logs| panic!("todo-mcp did not start:\n{logs}"))
-}
+use crate::helpers::stack::{MCP_SECRET, start_mcp, start_mcp_at};
 
 fn gateway(addr: std::net::SocketAddr) -> TaskServer {
-    let mut config = McpConfig::new(format!("http://{addr}/mcp"), Secret::new(SECRET));
+    let mut config = McpConfig::new(format!("http://{addr}/mcp"), Secret::new(MCP_SECRET));
     config.tool_timeout = Duration::from_secs(5);
     TaskServer::new(config).expect("client")
 }
@@ -37,7 +24,7 @@ fn user(id: &str) -> UserId {
 #[tokio::test]
 async fn tools_become_function_definitions_and_calls_act_for_the_user() {
     let db = TestDatabase::sqlite();
-    let server = start_todo_mcp(&db, "127.0.0.1:0").await;
+    let server = start_mcp(&db, &[]).await;
     let tasks = gateway(server.addr);
     let (alice, bob) = (user("alice"), user("bob"));
 
@@ -109,7 +96,7 @@ async fn tools_become_function_definitions_and_calls_act_for_the_user() {
 #[tokio::test]
 async fn a_restarted_task_server_is_reached_again_and_a_dead_one_is_unavailable() {
     let db = TestDatabase::sqlite();
-    let mut server = start_todo_mcp(&db, "127.0.0.1:0").await;
+    let mut server = start_mcp(&db, &[]).await;
     let addr = server.addr;
     let tasks = gateway(addr);
     let alice = user("alice");
@@ -130,7 +117,7 @@ async fn a_restarted_task_server_is_reached_again_and_a_dead_one_is_unavailable(
         .await;
     assert!(matches!(down, Err(McpError::Unavailable(_))), "{down:?}");
 
-    let _restarted = start_todo_mcp(&db, &addr.to_string()).await;
+    let _restarted = start_mcp_at(&db, &addr.to_string(), &[]).await;
     let listed = tasks
         .call(&alice, "list_tasks", "{}", &TraceContext::generate())
         .await

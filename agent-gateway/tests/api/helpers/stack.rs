@@ -10,7 +10,7 @@ use todo_server::Secret;
 use todo_server::auth::mint_hs256;
 use todo_testkit::{Backend, ServiceProcess, TestDatabase, workspace_binary};
 
-use super::FakeModel;
+use super::{FakeModel, Shown, shown};
 
 pub const AUTH_SECRET: &str = "better-auth-test-secret-at-least-32-bytes";
 pub const MCP_SECRET: &str = "todo-mcp-test-secret-at-least-32-bytes!!";
@@ -94,15 +94,52 @@ impl Stack {
     }
 
     pub async fn get(&self, user: &str, path: &str) -> (StatusCode, Value) {
+        self.get_via(&self.gateway, user, path).await
+    }
+
+    /// [`Stack::get`] through the given gateway instance.
+    pub async fn get_via(
+        &self,
+        gateway: &ServiceProcess,
+        user: &str,
+        path: &str,
+    ) -> (StatusCode, Value) {
         let response = self
             .http
-            .get(self.url(path))
+            .get(format!("http://{}{path}", gateway.addr))
             .bearer_auth(token(user))
             .send()
             .await
             .expect("get");
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The messages of the user's conversation `id`, as
+    /// `GET /api/{user}/conversations/{id}` shows them (its first page).
+    pub async fn messages(&self, user: &str, id: i64) -> Vec<Shown> {
+        self.messages_via(&self.gateway, user, id).await
+    }
+
+    /// [`Stack::messages`] through the given gateway instance.
+    pub async fn messages_via(&self, gateway: &ServiceProcess, user: &str, id: i64) -> Vec<Shown> {
+        let path = format!("/api/{user}/conversations/{id}");
+        let (status, body) = self.get_via(gateway, user, &path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        shown(&body)
+    }
+
+    /// The ids of the user's conversations, most recently active first, as
+    /// `GET /api/{user}/conversations` lists them (its first page).
+    pub async fn conversation_ids(&self, user: &str) -> Vec<i64> {
+        let (status, body) = self.get(user, &format!("/api/{user}/conversations")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["conversations"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no conversations in {body}"))
+            .iter()
+            .map(|c| c["id"].as_i64().expect("a conversation id"))
+            .collect()
     }
 
     /// DELETE `path` as `user`.
@@ -119,17 +156,13 @@ impl Stack {
     /// The conversation's final answer, once a turn running in the
     /// background (its client gone) has stored it: its last message is an
     /// assistant's without tool calls. Panics after 10 s.
-    pub async fn final_answer(&self, user: &str, id: i64) -> Value {
+    pub async fn final_answer(&self, user: &str, id: i64) -> Shown {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
-            let (_, conversation) = self
-                .get(user, &format!("/api/{user}/conversations/{id}"))
-                .await;
-            let last = conversation["messages"]
-                .as_array()
-                .and_then(|m| m.last().cloned())
-                .unwrap_or(Value::Null);
-            if last["role"] == "assistant" && last["tool_calls"].is_null() {
+            if let Some(last) = self.messages(user, id).await.pop()
+                && last.role == "assistant"
+                && last.raw["tool_calls"].is_null()
+            {
                 return last;
             }
             assert!(tokio::time::Instant::now() < deadline, "never stored");
@@ -161,9 +194,14 @@ impl Stack {
 
 /// A `todo-mcp http` on `db`; each `extra` variable is set.
 pub async fn start_mcp(db: &TestDatabase, extra: &[(&str, &str)]) -> ServiceProcess {
+    start_mcp_at(db, "127.0.0.1:0", extra).await
+}
+
+/// [`start_mcp`] listening on `bind` (to restart one where it was).
+pub async fn start_mcp_at(db: &TestDatabase, bind: &str, extra: &[(&str, &str)]) -> ServiceProcess {
     let mut mcp = command("todo-mcp", db);
     mcp.env("MCP_JWT_SECRET", MCP_SECRET)
-        .args(["http", "--bind", "127.0.0.1:0"]);
+        .args(["http", "--bind", bind]);
     for (k, v) in extra {
         mcp.env(k, v);
     }
@@ -184,21 +222,37 @@ pub fn metrics_url(service: &ServiceProcess) -> String {
     format!("http://{addr}/metrics")
 }
 
-/// A `todo-gateway serve`; each `extra` variable is set, or removed when empty.
+/// A `todo-gateway serve` using `model`; each `extra` variable is set, or
+/// removed when empty.
 pub async fn start_gateway(
     db: &TestDatabase,
     mcp: &ServiceProcess,
     model: &FakeModel,
     extra: &[(&str, &str)],
 ) -> ServiceProcess {
+    let with_model = [
+        ("LLM_BASE_URL", model.url.as_str()),
+        ("LLM_MODEL", "fake-model"),
+        ("LLM_TIMEOUT_SECS", "2"),
+    ];
+    let gateway = gateway_command(db, mcp, &[&with_model[..], extra].concat());
+    ServiceProcess::spawn(gateway, "todo-gateway")
+        .await
+        .unwrap_or_else(|l| panic!("todo-gateway:\n{l}"))
+}
+
+/// The command of a `todo-gateway serve` on `db` and `mcp`, with no model
+/// configured; each `extra` variable is set, or removed when empty.
+pub fn gateway_command(
+    db: &TestDatabase,
+    mcp: &ServiceProcess,
+    extra: &[(&str, &str)],
+) -> tokio::process::Command {
     let mut gateway = command("todo-gateway", db);
     gateway
         .env("BETTER_AUTH_SECRET", AUTH_SECRET)
         .env("MCP_JWT_SECRET", MCP_SECRET)
         .env("MCP_URL", format!("http://{}/mcp", mcp.addr))
-        .env("LLM_BASE_URL", &model.url)
-        .env("LLM_MODEL", "fake-model")
-        .env("LLM_TIMEOUT_SECS", "2")
         .args(["serve", "--bind", "127.0.0.1:0"]);
     for (k, v) in extra {
         if v.is_empty() {
@@ -207,9 +261,7 @@ pub async fn start_gateway(
             gateway.env(k, v);
         }
     }
-    ServiceProcess::spawn(gateway, "todo-gateway")
-        .await
-        .unwrap_or_else(|l| panic!("todo-gateway:\n{l}"))
+    gateway
 }
 
 pub fn token(user: &str) -> String {

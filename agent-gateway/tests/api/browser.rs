@@ -5,15 +5,13 @@
 //! `npm ci` itself when the package is missing. Screenshots land in
 //! `target/browser-artifacts/`.
 
-mod common;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::stack::{Stack, token};
-use common::{ok, status, text, tool_calls};
 use serde_json::json;
 use todo_testkit::{Backend, workspace_binary};
+
+use crate::helpers::{Stack, ok, status, text, token, tool_calls};
 
 fn browser_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser"))

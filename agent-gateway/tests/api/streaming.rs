@@ -1,16 +1,13 @@
-//! Streamed chat turns (`Accept: text/event-stream`) end to end: the real
-//! binaries, a real database, and the fake model streaming its chunks.
-
-mod common;
+//! Streamed chat turns (`Accept: text/event-stream`): the fake model
+//! streams its chunks, the gateway relays them as events.
 
 use std::time::Duration;
 
-use common::stack::{Stack, token};
-use common::{ok, streamed, text, tool_calls};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use todo_testkit::Backend;
-use todo_testkit::both_backends;
+use todo_testkit::{Backend, both_backends};
+
+use crate::helpers::{Stack, ok, roles, streamed, text, token, tool_calls};
 
 /// A streamed reply as it arrives.
 struct EventStream {
@@ -153,15 +150,11 @@ async fn a_streamed_turn_reports_text_and_tool_calls_in_order(backend: Backend) 
 
     // The model was asked to stream, and the turn is stored as a plain one is.
     assert!(stack.model.requests().iter().all(|r| r["stream"] == true));
-    let (status, conversation) = stack
-        .get("alice", &format!("/api/alice/conversations/{id}"))
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let messages = conversation["messages"].as_array().expect("messages");
+    let messages = stack.messages("alice", id).await;
     assert_eq!(messages.len(), 3);
-    assert_eq!(messages[2]["id"], done["message_id"]);
-    assert_eq!(messages[1]["tool_calls"][1]["name"], "list_tasks");
-    assert_eq!(messages[2]["content"], streamed_text.as_str());
+    assert_eq!(messages[2].raw["id"], done["message_id"]);
+    assert_eq!(messages[1].raw["tool_calls"][1]["name"], "list_tasks");
+    assert_eq!(messages[2].content.as_deref(), Some(streamed_text.as_str()));
 }
 
 both_backends!(a_streamed_turn_reports_text_and_tool_calls_in_order);
@@ -209,12 +202,10 @@ async fn a_gemini_style_stream_runs_its_tools_and_keeps_the_signature() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let replayed = &stack.model.requests()[2]["messages"];
+    let replayed = stack.model.sent(2);
     let call = replayed
-        .as_array()
-        .expect("messages")
         .iter()
-        .find_map(|m| m["tool_calls"].get(0))
+        .find_map(|m| m.raw["tool_calls"].get(0))
         .expect("the tool call in the history");
     assert_eq!(
         call["extra_content"],
@@ -251,7 +242,10 @@ async fn a_turn_whose_client_hangs_up_still_completes_and_is_stored() {
 
     // The rest of the answer takes about a second to stream; then it is stored.
     let stored = stack.final_answer("hank", id).await;
-    assert_eq!(stored["content"], "one two three four five six seven eight");
+    assert_eq!(
+        stored.content.as_deref(),
+        Some("one two three four five six seven eight")
+    );
     assert_eq!(stack.tasks("hank").await, [("call mom".to_owned(), false)]);
     // The lease was given back: the next message does not wait.
     let started = std::time::Instant::now();
@@ -284,17 +278,8 @@ async fn an_error_mid_stream_is_an_error_event_and_the_message_is_kept() {
             .is_some_and(|m| m.contains("try again"))
     );
     let id = events[0]["conversation_id"].as_i64().expect("id");
-    let (_, conversation) = stack
-        .get("ivan", &format!("/api/ivan/conversations/{id}"))
-        .await;
-    let roles: Vec<&str> = conversation["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .filter_map(|m| m["role"].as_str())
-        .collect();
     assert_eq!(
-        roles,
+        roles(&stack.messages("ivan", id).await),
         ["user"],
         "only the user's message, nothing half-done"
     );

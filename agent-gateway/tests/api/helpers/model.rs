@@ -1,8 +1,5 @@
-//! Shared by the gateway's test binaries: the scripted fake model (the one
-//! component the project fakes) and starters for the real binaries.
-#![allow(dead_code)]
-
-pub mod stack;
+//! The scripted fake model: an OpenAI-compatible server (the one component
+//! the project fakes) that answers from a script and records what it is sent.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -12,6 +9,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+
+use super::{Shown, shown};
 
 /// One scripted answer of the fake model.
 #[derive(Clone)]
@@ -171,6 +170,15 @@ impl FakeModel {
             .iter()
             .map(|(_, b)| b.clone())
             .collect()
+    }
+
+    /// The messages of the `n`th request received (from 0).
+    pub fn sent(&self, n: usize) -> Vec<Shown> {
+        let requests = self.requests();
+        let request = requests
+            .get(n)
+            .unwrap_or_else(|| panic!("request {n} asked for, {} received", requests.len()));
+        shown(request)
     }
 
     pub fn received(&self) -> Vec<(HeaderMap, Value)> {

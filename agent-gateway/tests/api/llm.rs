@@ -7,11 +7,9 @@ use serde_json::json;
 use todo_gateway::llm::{ChatMessage, LlmClient, LlmConfig, LlmError, ToolDefinition};
 use todo_server::Secret;
 
-mod common;
+use crate::helpers::{FakeModel, Reply, ok, status, text};
 
-use common::{FakeModel, ok, status, text};
-
-async fn fake_model(replies: Vec<common::Reply>) -> (String, FakeModel) {
+async fn fake_model(replies: Vec<Reply>) -> (String, FakeModel) {
     let model = FakeModel::start(replies).await;
     (model.url.clone(), model)
 }
@@ -168,14 +166,13 @@ async fn tool_call_history_goes_back_as_it_came() {
     ));
     let second = model.complete(&history, &[]).await.expect("answer");
     assert_eq!(second.message.content.as_deref(), Some("Added milk."));
-    let received = script.received();
-    let sent = &received[1].1["messages"];
+    let sent = script.sent(1);
     assert_eq!(
-        sent[1]["tool_calls"][0]["extra_content"],
+        sent[1].raw["tool_calls"][0]["extra_content"],
         json!({"google": {"thought_signature": "sig"}})
     );
     assert_eq!(
-        sent[2],
+        sent[2].raw,
         json!({"role": "tool", "content": "{\"task_id\":1,\"status\":\"created\"}", "tool_call_id": "abc"})
     );
 }

@@ -1,14 +1,13 @@
 //! The `todo-gateway` command line, and `scripts/run-local.sh`, which runs
 //! both services the way the README tells a newcomer to.
 
-mod common;
-
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{FakeModel, ok, text, tool_calls};
 use serde_json::{Value, json};
 use todo_testkit::{Backend, TestDatabase, workspace_binary};
+
+use crate::helpers::{FakeModel, ok, text, tool_calls};
 
 const SECRET: &str = "cli-test-secret-at-least-32-bytes-long!!";
 

@@ -1,0 +1,20 @@
+//! The gateway's integration tests, one binary: the real `todo-gateway` and
+//! `todo-mcp` binaries on real databases, driven over HTTP, with the
+//! scripted fake model (the one thing faked). `helpers` starts them; each
+//! other module is one area.
+
+mod auth;
+mod browser;
+mod chat;
+mod cli;
+mod consistency;
+mod conversations;
+mod failures;
+mod helpers;
+mod instances;
+mod llm;
+mod mcp;
+mod metrics;
+mod openapi;
+mod streaming;
+mod tracing;
