@@ -23,6 +23,7 @@ async fn playwright() {
 
 #[tokio::test]
 async fn the_web_chat_works_in_a_real_browser() {
+    let _turn = crate::helpers::one_at_a_time().await;
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         std::path::Path::new(&chromium).exists(),
@@ -91,6 +92,7 @@ async fn the_web_chat_works_in_a_real_browser() {
 /// The page's headers, and development sign-in only with `--dev`.
 #[tokio::test]
 async fn the_page_is_locked_down_and_dev_sign_in_needs_the_flag() {
+    let _turn = crate::helpers::one_at_a_time().await;
     let stack = Stack::start(Backend::Sqlite, &[]).await;
     let page = stack.http.get(stack.url("/")).send().await.expect("get /");
     assert_eq!(page.status(), 200);

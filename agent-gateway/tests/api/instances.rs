@@ -175,6 +175,7 @@ async fn two_task_servers_and_two_gateways_on_one_database_behave_as_one() {
 
 #[tokio::test]
 async fn with_redis_the_eleventh_chat_is_refused_even_across_two_gateways() {
+    let _turn = crate::helpers::one_at_a_time().await;
     let redis = [("RATE_LIMIT_BACKEND", "redis"), ("REDIS_URL", REDIS_URL)];
     let stack = Stack::start(Backend::Postgres, &redis).await;
     let other = stack.another_gateway_with(&redis).await;
@@ -218,6 +219,7 @@ async fn with_redis_the_eleventh_chat_is_refused_even_across_two_gateways() {
 
 #[tokio::test]
 async fn when_redis_is_unreachable_the_gateway_limits_locally_and_says_so() {
+    let _turn = crate::helpers::one_at_a_time().await;
     // Nothing listens on port 1.
     let stack = Stack::start(
         Backend::Sqlite,

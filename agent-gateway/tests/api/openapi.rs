@@ -1,11 +1,33 @@
-//! The OpenAPI document: it describes exactly the routes served, and
+//! The OpenAPI document: it is the published one (kept in
+//! `tests/contract/openapi.json`; it changes only on purpose, see
+//! `todo_testkit::contract`), it describes exactly the routes served, and
 //! schemathesis finds the running gateway true to it.
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use todo_testkit::Backend;
+use todo_testkit::{Backend, assert_contract};
 
 use crate::helpers::{Stack, token};
+
+/// The document served is the published one (its `info.version` aside,
+/// which follows the release).
+#[tokio::test]
+async fn the_openapi_document_is_the_published_one() {
+    let stack = Stack::start(Backend::Sqlite, &[]).await;
+    let response = stack
+        .http
+        .get(stack.url("/openapi.json"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut spec: Value = response.json().await.expect("json");
+    spec["info"]["version"] = Value::from("(the release)");
+    assert_contract(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/contract/openapi.json"),
+        &spec,
+    );
+}
 
 /// The operations of an OpenAPI document: (method, path).
 fn operations(spec: &Value) -> Vec<(String, String)> {
@@ -150,6 +172,7 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
 /// content type, headers, body schema), and none a server error.
 #[tokio::test]
 async fn schemathesis_finds_the_gateway_true_to_its_openapi_document() {
+    let _turn = crate::helpers::one_at_a_time().await;
     let limits = [
         ("RATE_LIMIT_PER_MINUTE", "100000"),
         ("READ_RATE_LIMIT_PER_MINUTE", "100000"),

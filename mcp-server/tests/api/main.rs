@@ -4,6 +4,7 @@
 mod auth;
 mod cli;
 mod consistency;
+mod contract;
 mod helpers;
 mod http_transport;
 mod isolation;

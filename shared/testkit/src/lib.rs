@@ -10,12 +10,15 @@
 //! - [`installs`]: [`python_venv`], [`npm_ci`].
 //! - [`docs`]: the variables a README table or a `--help` names, and the
 //!   test [`fixture`]s (keys and a JWKS).
+//! - [`contract`]: [`assert_contract`], published JSON kept in a file.
 
+pub mod contract;
 pub mod database;
 pub mod docs;
 pub mod installs;
 pub mod service;
 
+pub use contract::assert_contract;
 pub use database::{Backend, DEFAULT_TEST_POSTGRES_URL, TestDatabase, postgres_admin_url};
 pub use docs::{binary_env_vars, fixture, help_env_vars, readme_table_env_vars};
 pub use installs::{npm_ci, python_venv};

@@ -50,3 +50,13 @@ pub fn contents(messages: &[Shown]) -> Vec<&str> {
         .filter_map(|m| m.content.as_deref())
         .collect()
 }
+
+/// Tests that load the whole machine (a browser, schemathesis's generated
+/// requests) and tests whose figures need it quiet (Redis's shared counts: a
+/// check slower than the limiter's 250 ms falls back to counting locally)
+/// take turns. In separate test binaries they never overlapped; in one they
+/// would run side by side.
+pub async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    TURN.lock().await
+}
