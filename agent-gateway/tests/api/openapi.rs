@@ -9,11 +9,8 @@ use todo_testkit::{Backend, assert_contract};
 
 use crate::helpers::{Stack, token};
 
-/// The document served is the published one (its `info.version` aside,
-/// which follows the release).
-#[tokio::test]
-async fn the_openapi_document_is_the_published_one() {
-    let stack = Stack::start(Backend::Sqlite, &[]).await;
+/// `GET /openapi.json`, which must answer 200 with JSON.
+async fn document(stack: &Stack) -> Value {
     let response = stack
         .http
         .get(stack.url("/openapi.json"))
@@ -21,7 +18,15 @@ async fn the_openapi_document_is_the_published_one() {
         .await
         .expect("get");
     assert_eq!(response.status(), StatusCode::OK);
-    let mut spec: Value = response.json().await.expect("json");
+    response.json().await.expect("json")
+}
+
+/// The document served is the published one (its `info.version` aside,
+/// which follows the release).
+#[tokio::test]
+async fn the_openapi_document_is_the_published_one() {
+    let stack = Stack::start(Backend::Sqlite, &[]).await;
+    let mut spec = document(&stack).await;
     spec["info"]["version"] = Value::from("(the release)");
     assert_contract(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/contract/openapi.json"),
@@ -61,14 +66,7 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
     for dev in [false, true] {
         let extra: &[(&str, &str)] = if dev { &[("DEV_MODE", "1")] } else { &[] };
         let stack = Stack::start(Backend::Sqlite, extra).await;
-        let response = stack
-            .http
-            .get(stack.url("/openapi.json"))
-            .send()
-            .await
-            .expect("get");
-        assert_eq!(response.status(), StatusCode::OK);
-        let spec: Value = response.json().await.expect("json");
+        let spec = document(&stack).await;
         assert_eq!(spec["openapi"], "3.1.0");
         assert_eq!(
             spec["components"]["securitySchemes"]["bearer"]["scheme"],
