@@ -1,14 +1,13 @@
 //! The API's side of authentication: how it says 401 (for the shared
 //! layer), and the rule that a token opens only its own user's paths.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use todo_server::Caller;
-use todo_server::http::authenticate::Refusal;
+use todo_server::http::authenticate::{Refusal, client_addr};
 
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -33,11 +32,7 @@ pub async fn own_path(
         .map(|(_, v)| v.as_str())
         .unwrap_or_default();
     if path_user != caller.user().as_str() {
-        let client = request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.to_string())
-            .unwrap_or_default();
+        let client = client_addr(&request);
         let path = request.uri().path();
         state.metrics.auth_failure("user_mismatch");
         tracing::warn!(reason = "user_mismatch", %path, %client, "access denied");

@@ -46,11 +46,7 @@ pub async fn authenticate(
         }
         Err(error) => {
             auth.metrics.auth_failure(error.reason());
-            let client = request
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.to_string())
-                .unwrap_or_default();
+            let client = client_addr(&request);
             tracing::warn!(
                 reason = error.reason(),
                 detail = %error,
@@ -61,6 +57,16 @@ pub async fn authenticate(
             (auth.refuse)(request.headers(), &error)
         }
     }
+}
+
+/// The address a request came from, for logs ("" when the server was not
+/// run with connection info, as [`crate::http::run`] does).
+pub fn client_addr(request: &Request) -> String {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.to_string())
+        .unwrap_or_default()
 }
 
 /// The caller, for handlers behind [`authenticate`].
