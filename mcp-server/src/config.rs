@@ -51,6 +51,12 @@ pub struct CommonArgs {
         default_value = "local"
     )]
     pub user: String,
+
+    /// The user's time zone in stdio mode, an IANA name (e.g. Europe/Paris):
+    /// where "today" and "overdue" are read. Default: this machine's zone.
+    /// Over HTTP the token's zoneinfo claim says it (else UTC).
+    #[arg(long = "timezone", env = "TODO_TIMEZONE", global = true)]
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, Args)]

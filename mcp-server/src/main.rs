@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser as _;
-use todo_domain::UserId;
+use todo_domain::{UserId, Zone};
 use todo_mcp::app::HttpApp;
 use todo_mcp::config::{Cli, Command, CommonArgs, MintArgs};
 use todo_server::Caller;
@@ -57,14 +57,19 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let user = UserId::parse(&cli.common.user).context("invalid --user / TODO_USER_ID")?;
+    let zone = match &cli.common.timezone {
+        Some(name) => Zone::parse(name).context("invalid --timezone / TODO_TIMEZONE")?,
+        None => Zone::local(),
+    };
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     let process = &cli.common.process;
     match cli.command {
         None | Some(Command::Stdio) => {
             let store = process.open_store().await?;
-            tracing::info!(user = %user, database = store.backend(), "serving MCP over stdio");
-            todo_mcp::stdio::run(store.clone(), Caller(user), shutdown).await?;
+            tracing::info!(user = %user, timezone = zone.name(), database = store.backend(), "serving MCP over stdio");
+            let caller = Caller::new(user).in_zone(zone);
+            todo_mcp::stdio::run(store.clone(), caller, shutdown).await?;
             store.close().await;
         }
         Some(Command::Token(args)) => print_token(&args, &user)?,

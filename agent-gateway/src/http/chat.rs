@@ -87,7 +87,7 @@ fn integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Err
 )]
 pub async fn chat(
     State(state): State<Arc<AppState>>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     trace: Trace,
     headers: HeaderMap,
     ApiJson(request): ApiJson<ChatRequest>,

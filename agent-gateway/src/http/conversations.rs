@@ -59,7 +59,7 @@ pub struct MessagePage {
 )]
 pub async fn list_conversations(
     State(state): State<Arc<AppState>>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     ApiQuery(query): ApiQuery<ConversationPage>,
 ) -> Result<Json<ConversationList>, ApiError> {
     let limit = page_limit(query.limit)?;
@@ -101,7 +101,7 @@ pub async fn list_conversations(
 )]
 pub async fn get_conversation(
     State(state): State<Arc<AppState>>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path((_, id)): Path<(String, String)>,
     ApiQuery(query): ApiQuery<MessagePage>,
 ) -> Result<Json<ConversationDetail>, ApiError> {
@@ -152,7 +152,7 @@ pub async fn get_conversation(
 )]
 pub async fn delete_conversation(
     State(state): State<Arc<AppState>>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     Path((_, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     conversation::delete(&state.store, &user, conversation_id(&id)?).await?;

@@ -38,7 +38,7 @@ pub struct TasksQuery {
 )]
 pub async fn list_tasks(
     State(state): State<Arc<AppState>>,
-    Caller(user): Caller,
+    Caller { user, .. }: Caller,
     trace: Trace,
     ApiQuery(query): ApiQuery<TasksQuery>,
 ) -> Result<Json<TaskList>, ApiError> {

@@ -15,7 +15,7 @@ use crate::limit::per_user::Limit;
 /// Middleware: the limit for the authenticated caller (a [`Caller`]
 /// in the request's extensions, put there by the authentication layer).
 pub async fn enforce(State(limit): State<Limit>, request: Request, next: Next) -> Response {
-    let Some(Caller(user)) = request.extensions().get().cloned() else {
+    let Some(Caller { user, .. }) = request.extensions().get().cloned() else {
         // Unreachable behind the authentication layer; fail closed.
         tracing::error!("rate limit without an authenticated user");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();

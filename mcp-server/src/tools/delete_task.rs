@@ -1,4 +1,4 @@
-//! `delete_task`: delete one task for good.
+//! `delete_task`: delete one task or several for good.
 
 use todo_domain::task::{self, TaskId};
 use todo_domain::{Result, Store};
@@ -6,23 +6,29 @@ use todo_server::Caller;
 
 use crate::tools::complete_task::TaskIdArgs;
 use crate::tools::registry::{Hints, TaskTool};
-use crate::tools::result::TaskResult;
+use crate::tools::result::{OneOrMany, TaskResult, TaskResults};
 
 pub struct DeleteTask;
 
 impl TaskTool for DeleteTask {
     type Args = TaskIdArgs;
-    type Output = TaskResult;
+    type Output = OneOrMany;
 
     const NAME: &'static str = "delete_task";
     const TITLE: &'static str = "Delete a task";
-    const DESCRIPTION: &'static str = "Permanently delete one task. Needs the task's id: to act on a task named by the user, \
-         call list_tasks first to find its id. If the request is ambiguous (several tasks \
-         match), ask the user which one before deleting.";
+    const DESCRIPTION: &'static str = "Permanently delete a task, or several at once with task_ids (all or none). Needs the \
+         task's id: to act on a task named by the user, call list_tasks first to find its id. \
+         If the request is ambiguous (several tasks match), ask the user which one before \
+         deleting.";
     const HINTS: Hints = Hints::OVERWRITES;
 
     async fn run(store: &Store, caller: &Caller, args: Self::Args) -> Result<Self::Output> {
-        let task = task::delete(store, caller.user(), TaskId::parse(args.task_id)?).await?;
-        Ok(TaskResult::new("deleted", task))
+        let (ids, one) = args.ids()?;
+        if one && let [id] = ids.as_slice() {
+            let task = task::delete(store, caller.user(), TaskId::parse(*id)?).await?;
+            return Ok(OneOrMany::One(TaskResult::new("deleted", task)));
+        }
+        let deleted = task::delete_many(store, caller.user(), &ids).await?;
+        Ok(OneOrMany::Many(TaskResults::new("deleted", deleted)))
     }
 }

@@ -10,6 +10,7 @@
 //! hide from the model.
 
 mod add_task;
+mod add_tasks;
 mod complete_task;
 mod delete_task;
 mod list_tasks;
@@ -23,6 +24,7 @@ pub use registry::{Registry, TaskTool, ToolFailure};
 pub fn registry() -> Registry {
     Registry::new(vec![
         registry::entry::<add_task::AddTask>(),
+        registry::entry::<add_tasks::AddTasks>(),
         registry::entry::<list_tasks::ListTasks>(),
         registry::entry::<complete_task::CompleteTask>(),
         registry::entry::<delete_task::DeleteTask>(),

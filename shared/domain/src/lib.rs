@@ -13,6 +13,7 @@
 //! - [`user`]: the caller's identity, [`UserId`].
 //! - [`error`]: the one error enum that each binary maps to its protocol.
 //! - [`time`]: the clock at the databases' precision, and timestamps as text.
+//! - [`zone`]: the caller's time zone, where "today" and "overdue" are read.
 
 pub mod conversation;
 pub mod error;
@@ -21,7 +22,9 @@ pub mod store;
 pub mod task;
 pub mod time;
 pub mod user;
+pub mod zone;
 
 pub use error::{Error, Result};
 pub use store::{Store, StoreOptions};
 pub use user::UserId;
+pub use zone::Zone;

@@ -8,6 +8,11 @@ pub fn format_timestamp(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
+/// The current time, for callers outside the domain ("overdue" bounds).
+pub fn now_utc() -> DateTime<Utc> {
+    now()
+}
+
 /// The current time at the precision both databases keep (microseconds), so
 /// what a write returns equals what a later read returns.
 pub(crate) fn now() -> DateTime<Utc> {

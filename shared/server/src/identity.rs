@@ -3,17 +3,39 @@
 //! reads it and passes its [`UserId`] to the domain, whose every query is
 //! scoped to it.
 
-use todo_domain::UserId;
+use todo_domain::{UserId, Zone};
 
 use crate::auth::{AuthError, TokenVerifier, bearer_token};
 
-/// The authenticated user of one request (or of a whole stdio session).
+/// The authenticated user of one request (or of a whole stdio session),
+/// and the time zone their "today" is in.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller(pub UserId);
+pub struct Caller {
+    pub user: UserId,
+    /// From `--timezone` on stdio, the token's `zoneinfo` claim over HTTP,
+    /// else UTC.
+    pub zone: Zone,
+}
 
 impl Caller {
+    /// `user`, in UTC.
+    pub fn new(user: UserId) -> Self {
+        Self {
+            user,
+            zone: Zone::UTC,
+        }
+    }
+
+    pub fn in_zone(self, zone: Zone) -> Self {
+        Self { zone, ..self }
+    }
+
     pub fn user(&self) -> &UserId {
-        &self.0
+        &self.user
+    }
+
+    pub fn zone(&self) -> Zone {
+        self.zone
     }
 }
 
@@ -33,9 +55,10 @@ impl Authenticator {
         match self {
             Self::Tokens(verifier) => {
                 let token = bearer_token(authorization)?;
-                Ok(Caller(verifier.verify(token).await?.user))
+                let verified = verifier.verify(token).await?;
+                Ok(Caller::new(verified.user).in_zone(verified.zone.unwrap_or_default()))
             }
-            Self::Fixed(user) => Ok(Caller(user.clone())),
+            Self::Fixed(user) => Ok(Caller::new(user.clone())),
         }
     }
 }
@@ -48,6 +71,6 @@ mod tests {
     async fn a_fixed_authenticator_needs_no_token() {
         let user = UserId::parse("local").expect("user");
         let caller = Authenticator::Fixed(user.clone()).authenticate(None).await;
-        assert_eq!(caller, Ok(Caller(user)));
+        assert_eq!(caller, Ok(Caller::new(user)));
     }
 }

@@ -174,16 +174,13 @@ impl Stack {
     pub async fn tasks(&self, user: &str) -> Vec<(String, bool)> {
         let store = self.db.store().await;
         let user = UserId::parse(user).expect("user");
-        let limit = todo_domain::page::Limit::parse(200).expect("limit");
-        let page = todo_domain::task::list(
-            &store,
-            &user,
-            todo_domain::task::StatusFilter::All,
-            limit,
-            None,
-        )
-        .await
-        .expect("list");
+        let request = todo_domain::task::ListRequest {
+            limit: todo_domain::page::Limit::parse(200).expect("limit"),
+            ..Default::default()
+        };
+        let page = todo_domain::task::list(&store, &user, &request)
+            .await
+            .expect("list");
         store.close().await;
         page.tasks
             .into_iter()

@@ -9,8 +9,10 @@
 //!
 //! Layout: [`pool`] (the pools and the `on_pool!` macro that runs a
 //! statement on either), [`open`] (URLs, settings, migrations), then one
-//! file per table or concern: `tasks`, `conversations`, `messages` and
-//! `lease` (what storing messages does to a conversation's lease).
+//! file per table or concern: `task_row` (a task's columns), `tasks` (its
+//! writes), `task_list` (the listing query), `search_backfill`,
+//! `conversations`, `messages` and `lease` (what storing messages does to a
+//! conversation's lease).
 
 // The macros first, so that the files after them see them.
 #[macro_use]
@@ -19,8 +21,12 @@ pub(crate) mod pool;
 pub(crate) mod lease;
 #[macro_use]
 pub(crate) mod messages;
+#[macro_use]
+pub(crate) mod task_row;
 mod conversations;
 pub mod open;
+mod search_backfill;
+mod task_list;
 mod tasks;
 
 pub use open::{OpenError, StoreOptions, default_sqlite_url, redact_url};

@@ -49,6 +49,8 @@ pub enum OpenError {
     Connect(#[from] sqlx::Error),
     #[error("cannot apply migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot prepare older tasks for search: {0}")]
+    Backfill(#[source] sqlx::Error),
 }
 
 impl Store {
@@ -132,6 +134,10 @@ impl Store {
                 migrator.set_ignore_missing(true);
                 migrator.run(pool).await?;
             }
+        }
+        let folded = self.backfill_search().await.map_err(OpenError::Backfill)?;
+        if folded > 0 {
+            tracing::info!(tasks = folded, "folded the text of older tasks for search");
         }
         Ok(())
     }

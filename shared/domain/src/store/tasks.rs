@@ -1,157 +1,209 @@
-//! SQL of the `tasks` table. Every statement filters on `user_id`.
+//! SQL of the `tasks` and `task_tags` tables (listing is in
+//! [`crate::store::task_list`]). Every statement filters on `user_id`.
 
 use chrono::{DateTime, Utc};
 
+use crate::error::{Error, Result};
 use crate::store::pool::{Pool, Store};
-use crate::task::input::{Description, TaskPatch, Title};
+use crate::store::task_row::{TaskRow, TaskWrite};
 use crate::task::model::Task;
+use crate::task::new::NewTask;
+use crate::task::tags::Tags;
 use crate::user::UserId;
 
-/// The columns of [`Task`], in a macro so that queries stay `&'static str`
-/// (sqlx refuses run-time SQL strings unless audited).
-macro_rules! task_columns {
-    () => {
-        "id, title, description, completed, created_at, updated_at"
-    };
+const INSERT: &str = concat!(
+    "insert into tasks (user_id, created_at, title, description, completed, due, due_key, \
+     priority, tags, recurrence, recurrence_start, completed_at, updated_at, search_title, \
+     search_body) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+     returning ",
+    task_columns!()
+);
+const WRITE: &str = concat!(
+    "update tasks set ",
+    task_values!(),
+    " where id = $1 and user_id = $2"
+);
+const GET: &str = concat!(
+    "select ",
+    task_columns!(),
+    " from tasks where id = $1 and user_id = $2"
+);
+/// PostgreSQL locks the row until the transaction ends; SQLite needs no
+/// lock, as its writes go through one connection.
+const LOCK_PG: &str = concat!(
+    "select ",
+    task_columns!(),
+    " from tasks where id = $1 and user_id = $2 for update"
+);
+const DELETE: &str = concat!(
+    "delete from tasks where id = $1 and user_id = $2 returning ",
+    task_columns!()
+);
+
+/// Replace the tag rows of task `$id` with `$tags`.
+macro_rules! write_tags {
+    ($tx:expr, $id:expr, $user:expr, $tags:expr) => {{
+        sqlx::query("delete from task_tags where task_id = $1")
+            .bind($id)
+            .execute(&mut *$tx)
+            .await?;
+        let tags: &Tags = $tags;
+        if !tags.is_empty() {
+            let mut insert = sqlx::QueryBuilder::new("insert into task_tags (task_id, user_id, tag) ");
+            insert.push_values(tags.iter(), |mut row, tag| {
+                row.push_bind($id)
+                    .push_bind($user.as_str())
+                    .push_bind(tag.as_str().to_owned());
+            });
+            insert.build().execute(&mut *$tx).await?;
+        }
+    }};
 }
 
 impl Store {
-    pub async fn insert_task(
+    /// Add `tasks`, all or none, in order.
+    pub async fn insert_tasks(
         &self,
         user: &UserId,
-        title: &Title,
-        description: &Description,
+        tasks: &[NewTask],
         now: DateTime<Utc>,
-    ) -> Result<Task, sqlx::Error> {
-        let sql = concat!(
-            "insert into tasks (user_id, title, description, completed, created_at, updated_at) \
-             values ($1, $2, $3, false, $4, $4) returning ",
-            task_columns!()
-        );
-        on_pool!(self.writer(), |pool| sqlx::query_as::<_, Task>(sql)
-            .bind(user.as_str())
-            .bind(title.as_str())
-            .bind(description.as_deref())
-            .bind(now)
+    ) -> Result<Vec<Task>> {
+        let drafts: Vec<Task> = tasks.iter().map(|t| draft(t, now)).collect();
+        let writes: Vec<TaskWrite<'_>> = drafts.iter().map(TaskWrite::new).collect();
+        if let [write] = writes.as_slice()
+            && write.task.tags.is_empty()
+        {
+            // The common case, one plain task: one statement, no transaction.
+            let row = on_pool!(self.writer(), |pool| bind_task!(
+                sqlx::query_as::<_, TaskRow>(INSERT)
+                    .bind(user.as_str())
+                    .bind(now),
+                write
+            )
             .fetch_one(pool)
-            .await)
-    }
-
-    /// Up to `limit` tasks of `user`, newest first, with id below `before_id`.
-    pub async fn list_tasks(
-        &self,
-        user: &UserId,
-        completed: Option<bool>,
-        limit: u32,
-        before_id: Option<i64>,
-    ) -> Result<Vec<Task>, sqlx::Error> {
-        let before_id = before_id.unwrap_or(i64::MAX);
-        let limit = i64::from(limit);
-        match completed {
-            None => {
-                let sql = concat!(
-                    "select ",
-                    task_columns!(),
-                    " from tasks where user_id = $1 and id < $2 order by id desc limit $3"
-                );
-                on_pool!(self.reader(), |pool| sqlx::query_as::<_, Task>(sql)
-                    .bind(user.as_str())
-                    .bind(before_id)
-                    .bind(limit)
-                    .fetch_all(pool)
-                    .await)
-            }
-            Some(completed) => {
-                let sql = concat!(
-                    "select ",
-                    task_columns!(),
-                    " from tasks where user_id = $1 and completed = $2 and id < $3 order by id desc limit $4"
-                );
-                on_pool!(self.reader(), |pool| sqlx::query_as::<_, Task>(sql)
-                    .bind(user.as_str())
-                    .bind(completed)
-                    .bind(before_id)
-                    .bind(limit)
-                    .fetch_all(pool)
-                    .await)
-            }
+            .await)?;
+            return Ok(vec![row.into()]);
         }
+        on_pool!(self.writer(), |pool| {
+            let mut tx = pool.begin().await?;
+            let mut added = Vec::with_capacity(writes.len());
+            for write in &writes {
+                let row = bind_task!(
+                    sqlx::query_as::<_, TaskRow>(INSERT)
+                        .bind(user.as_str())
+                        .bind(now),
+                    write
+                )
+                .fetch_one(&mut *tx)
+                .await?;
+                let task = Task::from(row);
+                write_tags!(tx, task.id, user, &write.task.tags);
+                added.push(task);
+            }
+            tx.commit().await?;
+            Ok(added)
+        })
     }
 
     pub async fn get_task(&self, user: &UserId, id: i64) -> Result<Option<Task>, sqlx::Error> {
-        let sql = concat!(
-            "select ",
-            task_columns!(),
-            " from tasks where id = $1 and user_id = $2"
-        );
-        on_pool!(self.reader(), |pool| sqlx::query_as::<_, Task>(sql)
+        let row = on_pool!(self.reader(), |pool| sqlx::query_as::<_, TaskRow>(GET)
             .bind(id)
             .bind(user.as_str())
             .fetch_optional(pool)
-            .await)
+            .await)?;
+        Ok(row.map(Task::from))
     }
 
-    /// Mark a task completed. Returns the task and whether it already was.
-    /// The write is one statement; the read that follows a no-op only tells
-    /// "already completed" from "not found".
-    pub async fn complete_task(
+    /// Complete a task that does not repeat and is open, in one statement.
+    /// `None` when it does not apply (missing, repeating or completed):
+    /// then [`Store::change_tasks`] decides.
+    pub async fn complete_plain_task(
         &self,
         user: &UserId,
         id: i64,
         now: DateTime<Utc>,
-    ) -> Result<Option<(Task, bool)>, sqlx::Error> {
+    ) -> Result<Option<Task>, sqlx::Error> {
         let sql = concat!(
-            "update tasks set completed = true, updated_at = $3 \
-             where id = $1 and user_id = $2 and completed = false returning ",
+            "update tasks set completed = true, completed_at = $3, updated_at = $3 \
+             where id = $1 and user_id = $2 and completed = false and recurrence is null \
+             returning ",
             task_columns!()
         );
-        let changed = on_pool!(self.writer(), |pool| sqlx::query_as::<_, Task>(sql)
+        let row = on_pool!(self.writer(), |pool| sqlx::query_as::<_, TaskRow>(sql)
             .bind(id)
             .bind(user.as_str())
             .bind(now)
             .fetch_optional(pool)
             .await)?;
-        match changed {
-            Some(task) => Ok(Some((task, false))),
-            None => Ok(self.get_task(user, id).await?.map(|task| (task, true))),
-        }
+        Ok(row.map(Task::from))
     }
 
-    pub async fn delete_task(&self, user: &UserId, id: i64) -> Result<Option<Task>, sqlx::Error> {
-        let sql = concat!(
-            "delete from tasks where id = $1 and user_id = $2 returning ",
-            task_columns!()
-        );
-        on_pool!(self.writer(), |pool| sqlx::query_as::<_, Task>(sql)
-            .bind(id)
-            .bind(user.as_str())
-            .fetch_optional(pool)
-            .await)
+    /// Change the tasks `ids` of `user` in one transaction: `change` gets
+    /// each task as it is and answers its new state, or `None` to leave it.
+    /// A missing id (or another user's) changes nothing and names the id;
+    /// so does an error of `change`. Answers each task after the change.
+    pub async fn change_tasks<F>(&self, user: &UserId, ids: &[i64], mut change: F) -> Result<Vec<Task>>
+    where
+        F: FnMut(&Task) -> Result<Option<Task>> + Send,
+    {
+        let lock = match self.writer() {
+            Pool::Sqlite(_) => GET,
+            Pool::Postgres(_) => LOCK_PG,
+        };
+        on_pool!(self.writer(), |pool| {
+            let mut tx = pool.begin().await?;
+            let mut changed = Vec::with_capacity(ids.len());
+            for &id in ids {
+                let row = sqlx::query_as::<_, TaskRow>(lock)
+                    .bind(id)
+                    .bind(user.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let task = Task::from(row.ok_or(Error::NotFound { what: "Task", id })?);
+                let Some(next) = change(&task)? else {
+                    changed.push(task);
+                    continue;
+                };
+                let write = TaskWrite::new(&next);
+                bind_task!(sqlx::query(WRITE).bind(id).bind(user.as_str()), write)
+                    .execute(&mut *tx)
+                    .await?;
+                if next.tags != task.tags {
+                    write_tags!(tx, id, user, &next.tags);
+                }
+                changed.push(next);
+            }
+            tx.commit().await?;
+            Ok(changed)
+        })
     }
 
-    pub async fn update_task(
-        &self,
-        user: &UserId,
-        id: i64,
-        patch: &TaskPatch,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Task>, sqlx::Error> {
-        let sql = concat!(
-            "update tasks set title = coalesce($3, title), \
-             description = case when $4 then $5 else description end, updated_at = $6 \
-             where id = $1 and user_id = $2 returning ",
-            task_columns!()
-        );
-        let new_description = patch.description().and_then(Description::as_deref);
-        on_pool!(self.writer(), |pool| sqlx::query_as::<_, Task>(sql)
-            .bind(id)
-            .bind(user.as_str())
-            .bind(patch.title().map(Title::as_str))
-            .bind(patch.description().is_some())
-            .bind(new_description)
-            .bind(now)
-            .fetch_optional(pool)
-            .await)
+    /// Delete the tasks `ids` of `user`, all or none: a missing id (or
+    /// another user's) deletes nothing and names the id.
+    pub async fn delete_tasks(&self, user: &UserId, ids: &[i64]) -> Result<Vec<Task>> {
+        on_pool!(self.writer(), |pool| {
+            if let [id] = ids {
+                let row = sqlx::query_as::<_, TaskRow>(DELETE)
+                    .bind(*id)
+                    .bind(user.as_str())
+                    .fetch_optional(pool)
+                    .await?;
+                let row = row.ok_or(Error::NotFound { what: "Task", id: *id })?;
+                return Ok(vec![Task::from(row)]);
+            }
+            let mut tx = pool.begin().await?;
+            let mut deleted = Vec::with_capacity(ids.len());
+            for &id in ids {
+                let row = sqlx::query_as::<_, TaskRow>(DELETE)
+                    .bind(id)
+                    .bind(user.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                deleted.push(Task::from(row.ok_or(Error::NotFound { what: "Task", id })?));
+            }
+            tx.commit().await?;
+            Ok(deleted)
+        })
     }
 
     /// How many tasks `user` has (tests and operators' checks).
@@ -162,5 +214,34 @@ impl Store {
         .bind(user.as_str())
         .fetch_one(pool)
         .await)
+    }
+
+    /// The tag rows of a task, for checking that they follow its tags.
+    pub async fn task_tag_rows(&self, user: &UserId, id: i64) -> Result<Vec<String>, sqlx::Error> {
+        on_pool!(self.reader(), |pool| sqlx::query_scalar::<_, String>(
+            "select tag from task_tags where task_id = $1 and user_id = $2 order by tag"
+        )
+        .bind(id)
+        .bind(user.as_str())
+        .fetch_all(pool)
+        .await)
+    }
+}
+
+/// A new task as it will be stored, before the database gives it an id.
+fn draft(new: &NewTask, now: DateTime<Utc>) -> Task {
+    Task {
+        id: 0,
+        title: new.title.as_str().to_owned(),
+        description: new.description.as_deref().map(str::to_owned),
+        completed: false,
+        due: new.due,
+        priority: new.priority,
+        tags: new.tags.clone(),
+        recurrence: new.recurrence.clone(),
+        recurrence_start: new.recurrence.as_ref().and(new.due),
+        completed_at: None,
+        created_at: now,
+        updated_at: now,
     }
 }

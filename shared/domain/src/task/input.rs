@@ -144,67 +144,6 @@ impl StatusFilter {
     }
 }
 
-/// An opaque pagination cursor: the position after the last task of the
-/// previous page. Clients only ever pass back what `list` gave them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor(i64);
-
-impl Cursor {
-    const PREFIX: &'static str = "t";
-
-    pub fn parse(raw: &str) -> Result<Self> {
-        raw.strip_prefix(Self::PREFIX)
-            .and_then(|rest| rest.parse::<i64>().ok())
-            .filter(|id| *id > 0)
-            .map(Self)
-            .ok_or_else(|| {
-                Error::invalid(
-                    "cursor",
-                    "cursor is not valid: pass the next_cursor value of a previous list_tasks result, or omit it for the first page",
-                )
-            })
-    }
-
-    pub(crate) fn after(task_id: i64) -> Self {
-        Self(task_id)
-    }
-
-    pub fn before_id(self) -> i64 {
-        self.0
-    }
-
-    pub fn encode(self) -> String {
-        format!("{}{}", Self::PREFIX, self.0)
-    }
-}
-
-/// A validated change to a task: at least one field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskPatch {
-    title: Option<Title>,
-    description: Option<Description>,
-}
-
-impl TaskPatch {
-    pub fn new(title: Option<Title>, description: Option<Description>) -> Result<Self> {
-        if title.is_none() && description.is_none() {
-            return Err(Error::invalid(
-                "title",
-                "give a new title, a new description, or both",
-            ));
-        }
-        Ok(Self { title, description })
-    }
-
-    pub fn title(&self) -> Option<&Title> {
-        self.title.as_ref()
-    }
-
-    pub fn description(&self) -> Option<&Description> {
-        self.description.as_ref()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,20 +239,5 @@ mod tests {
             message.as_deref(),
             Some("status must be \"all\", \"pending\" or \"completed\", got \"done\"")
         );
-    }
-
-    #[test]
-    fn cursor_round_trips_and_rejects_garbage() {
-        let cursor = Cursor::after(42);
-        assert_eq!(Cursor::parse(&cursor.encode()).ok(), Some(cursor));
-        for raw in ["", "42", "t", "t-1", "t0", "tabc", "x42"] {
-            assert!(Cursor::parse(raw).is_err(), "{raw:?} was accepted");
-        }
-    }
-
-    #[test]
-    fn empty_patch_is_rejected() {
-        assert!(TaskPatch::new(None, None).is_err());
-        assert!(TaskPatch::new(None, Some(Description::none())).is_ok());
     }
 }

@@ -1,7 +1,11 @@
 //! Tasks: the store and the task service.
 
 use todo_domain::page::Limit;
-use todo_domain::task::{self, Cursor, Description, StatusFilter, TaskId, TaskPatch, Title};
+use todo_domain::task::{
+    self, Cursor, Description, ListRequest, NewTask, Sort, StatusFilter, TaskFilter, TaskId,
+    TaskPatch, TaskPage, Title,
+};
+use todo_domain::{UserId, Zone};
 use todo_domain::{Error, Store, StoreOptions};
 use todo_testkit::both_backends;
 use todo_testkit::{Backend, TestDatabase};
@@ -12,12 +16,40 @@ fn title(text: &str) -> Title {
     Title::parse(text).expect("title")
 }
 
+async fn add(
+    store: &Store,
+    user: &UserId,
+    title: Title,
+    description: Description,
+) -> Result<task::Task, Error> {
+    task::add(store, user, NewTask::plain(title, description)).await
+}
+
+async fn list(
+    store: &Store,
+    user: &UserId,
+    status: StatusFilter,
+    limit: Limit,
+    cursor: Option<Cursor>,
+) -> Result<TaskPage, Error> {
+    let request = ListRequest {
+        filter: TaskFilter {
+            status,
+            ..TaskFilter::default()
+        },
+        limit,
+        cursor,
+        ..ListRequest::default()
+    };
+    task::list(store, user, &request).await
+}
+
 async fn written_text_reads_back_byte_for_byte(backend: Backend) {
     let (_db, store) = open(backend).await;
     let alice = user("alice");
     let raw_title = "Ünïcødé 🦀 <script>alert('x')</script> & \"quotes\" 'single' \\ back";
     let raw_description = "line 1\nline 2\ttabbed\r\n  leading spaces kept  ";
-    let added = task::add(
+    let added = add(
         &store,
         &alice,
         title(raw_title),
@@ -41,21 +73,21 @@ async fn written_text_reads_back_byte_for_byte(backend: Backend) {
 async fn every_operation_is_scoped_to_its_user(backend: Backend) {
     let (_db, store) = open(backend).await;
     let (alice, bob) = (user("alice"), user("bob"));
-    let hers = task::add(&store, &alice, title("hers"), Description::none())
+    let hers = add(&store, &alice, title("hers"), Description::none())
         .await
         .expect("add");
     let id = TaskId::parse(hers.id).expect("id");
     let not_found = |r: Result<_, Error>| matches!(r, Err(Error::NotFound { what: "Task", id }) if id == hers.id);
     assert!(not_found(task::get(&store, &bob, id).await.map(|_| ())));
     assert!(not_found(
-        task::complete(&store, &bob, id).await.map(|_| ())
+        task::complete(&store, &bob, id, Zone::UTC).await.map(|_| ())
     ));
     assert!(not_found(task::delete(&store, &bob, id).await.map(|_| ())));
     let patch = TaskPatch::new(Some(title("stolen")), None).expect("patch");
     assert!(not_found(
         task::update(&store, &bob, id, patch).await.map(|_| ())
     ));
-    let page = task::list(&store, &bob, StatusFilter::All, Limit::default(), None)
+    let page = list(&store, &bob, StatusFilter::All, Limit::default(), None)
         .await
         .expect("list");
     assert!(page.tasks.is_empty());
@@ -69,14 +101,14 @@ async fn every_operation_is_scoped_to_its_user(backend: Backend) {
 async fn complete_is_idempotent_and_keeps_its_first_timestamp(backend: Backend) {
     let (_db, store) = open(backend).await;
     let u = user("u");
-    let added = task::add(&store, &u, title("t"), Description::none())
+    let added = add(&store, &u, title("t"), Description::none())
         .await
         .expect("add");
     let id = TaskId::parse(added.id).expect("id");
-    let first = task::complete(&store, &u, id).await.expect("complete");
+    let first = task::complete(&store, &u, id, Zone::UTC).await.expect("complete");
     assert!(!first.was_already_completed && first.task.completed);
     assert!(first.task.updated_at >= added.updated_at);
-    let second = task::complete(&store, &u, id)
+    let second = task::complete(&store, &u, id, Zone::UTC)
         .await
         .expect("complete again");
     assert!(second.was_already_completed);
@@ -87,7 +119,7 @@ async fn complete_is_idempotent_and_keeps_its_first_timestamp(backend: Backend) 
 async fn update_changes_only_what_it_is_given(backend: Backend) {
     let (_db, store) = open(backend).await;
     let u = user("u");
-    let added = task::add(
+    let added = add(
         &store,
         &u,
         title("old"),
@@ -124,13 +156,13 @@ async fn update_changes_only_what_it_is_given(backend: Backend) {
 async fn ids_are_never_reused_after_a_delete(backend: Backend) {
     let (_db, store) = open(backend).await;
     let u = user("u");
-    let first = task::add(&store, &u, title("a"), Description::none())
+    let first = add(&store, &u, title("a"), Description::none())
         .await
         .expect("add");
     task::delete(&store, &u, TaskId::parse(first.id).expect("id"))
         .await
         .expect("delete");
-    let second = task::add(&store, &u, title("b"), Description::none())
+    let second = add(&store, &u, title("b"), Description::none())
         .await
         .expect("add");
     assert!(
@@ -148,30 +180,30 @@ async fn keyset_pages_neither_skip_nor_repeat_when_tasks_change(backend: Backend
     let mut ids = Vec::new();
     for n in 0..10 {
         ids.push(
-            task::add(&store, &u, title(&format!("t{n}")), Description::none())
+            add(&store, &u, title(&format!("t{n}")), Description::none())
                 .await
                 .expect("add")
                 .id,
         );
     }
     let limit = Limit::parse(4).expect("limit");
-    let first = task::list(&store, &u, StatusFilter::All, limit, None)
+    let first = list(&store, &u, StatusFilter::All, limit, None)
         .await
         .expect("page 1");
     let cursor = first.next_cursor.expect("more pages");
     // Between pages: a new task arrives and one on the next page is deleted.
-    task::add(&store, &u, title("newcomer"), Description::none())
+    add(&store, &u, title("newcomer"), Description::none())
         .await
         .expect("add");
     task::delete(&store, &u, TaskId::parse(ids[4]).expect("id"))
         .await
         .expect("delete");
-    let second = task::list(
+    let second = list(
         &store,
         &u,
         StatusFilter::All,
         limit,
-        Some(Cursor::parse(&cursor.encode()).expect("c")),
+        Some(Cursor::parse(&cursor.encode(), Sort::Created).expect("c")),
     )
     .await
     .expect("page 2");
@@ -198,11 +230,11 @@ async fn concurrent_writers_all_land(backend: Backend) {
         writers.spawn(async move {
             let u = user(&format!("w{}", w % 2));
             for n in 0..25 {
-                let t = task::add(&store, &u, title(&format!("{w}-{n}")), Description::none())
+                let t = add(&store, &u, title(&format!("{w}-{n}")), Description::none())
                     .await
                     .expect("add");
                 let id = TaskId::parse(t.id).expect("id");
-                task::complete(&store, &u, id).await.expect("complete");
+                task::complete(&store, &u, id, Zone::UTC).await.expect("complete");
                 task::update(
                     &store,
                     &u,
@@ -219,7 +251,7 @@ async fn concurrent_writers_all_land(backend: Backend) {
     }
     assert_eq!(store.count_tasks(&user("w0")).await.expect("count"), 100);
     assert_eq!(store.count_tasks(&user("w1")).await.expect("count"), 100);
-    let pending = task::list(
+    let pending = list(
         &store,
         &user("w0"),
         StatusFilter::Pending,
@@ -261,7 +293,7 @@ async fn two_processes_worth_of_pools_share_one_sqlite_file_without_locking_erro
     {
         writers.spawn(async move {
             for i in 0..50 {
-                task::add(
+                add(
                     &store,
                     &user("shared"),
                     title(&format!("{n}-{i}")),

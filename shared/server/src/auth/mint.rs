@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
-use todo_domain::UserId;
+use todo_domain::{UserId, Zone};
 
 use crate::secret::Secret;
 
@@ -26,6 +26,19 @@ pub fn mint_hs256(
     issuer: Option<&str>,
     ttl: Duration,
 ) -> Result<String, MintError> {
+    mint_hs256_in_zone(secret, user, audience, issuer, None, ttl)
+}
+
+/// [`mint_hs256`] with the user's time zone as the OpenID Connect
+/// `zoneinfo` claim (what the gateway's tokens for the task server carry).
+pub fn mint_hs256_in_zone(
+    secret: &Secret,
+    user: &UserId,
+    audience: Option<&str>,
+    issuer: Option<&str>,
+    zone: Option<Zone>,
+    ttl: Duration,
+) -> Result<String, MintError> {
     if secret.expose().len() < 32 {
         return Err(MintError::WeakSecret);
     }
@@ -40,6 +53,9 @@ pub fn mint_hs256(
     }
     if let Some(iss) = issuer {
         claims["iss"] = iss.into();
+    }
+    if let Some(zone) = zone {
+        claims["zoneinfo"] = zone.name().into();
     }
     Ok(jsonwebtoken::encode(
         &jsonwebtoken::Header::new(Algorithm::HS256),

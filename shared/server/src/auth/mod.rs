@@ -13,5 +13,5 @@ mod tests;
 
 pub use bearer::bearer_token;
 pub use error::AuthError;
-pub use mint::{MintError, mint_hs256};
+pub use mint::{MintError, mint_hs256, mint_hs256_in_zone};
 pub use verifier::{TokenVerifier, VerifiedToken, VerifierConfig, VerifierConfigError};

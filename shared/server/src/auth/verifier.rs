@@ -19,7 +19,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
-use todo_domain::UserId;
+use todo_domain::{UserId, Zone};
 
 use crate::auth::error::AuthError;
 use crate::auth::jwks::Jwks;
@@ -76,6 +76,8 @@ pub enum VerifierConfigError {
 #[derive(Debug, Clone)]
 pub struct VerifiedToken {
     pub user: UserId,
+    /// The OpenID Connect `zoneinfo` claim, when it names an IANA zone.
+    pub zone: Option<Zone>,
     /// `exp`, seconds since the Unix epoch.
     pub expires_at: i64,
 }
@@ -86,6 +88,8 @@ struct Claims {
     // validation's required claims) rather than as a malformed token.
     sub: Option<String>,
     exp: Option<i64>,
+    #[serde(default)]
+    zoneinfo: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -185,7 +189,18 @@ impl TokenVerifier {
             .exp
             .ok_or_else(|| AuthError::MissingClaim("exp".into()))?;
         let user = UserId::parse(&sub).map_err(|_| AuthError::InvalidSubject)?;
-        Ok(VerifiedToken { user, expires_at })
+        // A zone the issuer spells in a way we do not know is not worth
+        // refusing the token for: the caller then gets UTC.
+        let zone = claims
+            .zoneinfo
+            .as_ref()
+            .and_then(serde_json::Value::as_str)
+            .and_then(|name| Zone::parse(name).ok());
+        Ok(VerifiedToken {
+            user,
+            zone,
+            expires_at,
+        })
     }
 
     fn decode(&self, token: &str, key: &DecodingKey, alg: Algorithm) -> Result<Claims, AuthError> {

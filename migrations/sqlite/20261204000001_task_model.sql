@@ -1,0 +1,56 @@
+-- The task model: due dates, priorities, tags, repeating tasks, completion
+-- time and full-text search. Existing rows keep working: no due date,
+-- priority none (0), no tags, not repeating.
+
+-- As the client gave it: a date (2026-12-24) or a date-time with its offset.
+alter table tasks add column due text;
+-- The sort key: the date, or the instant in UTC to the second
+-- (2026-12-24T08:00:00Z); compared as text.
+alter table tasks add column due_key text;
+-- 0 none, 1 low, 2 medium, 3 high.
+alter table tasks add column priority integer not null default 0;
+-- The tags, sorted, one per line (as shown); task_tags is what filters.
+alter table tasks add column tags text not null default '';
+-- An RFC 5545 RRULE, and the due its series started from (COUNT counts
+-- from there).
+alter table tasks add column recurrence text;
+alter table tasks add column recurrence_start text;
+alter table tasks add column completed_at text;
+-- Title and description folded for search (lower-case words without
+-- accents), computed by the application; null until computed.
+alter table tasks add column search_title text;
+alter table tasks add column search_body text;
+
+create index if not exists tasks_user_id_due_key on tasks (user_id, due_key, id);
+create index if not exists tasks_user_id_priority on tasks (user_id, priority, id);
+create index if not exists tasks_user_id_updated on tasks (user_id, updated_at, id);
+
+-- One row per tag of a task: "tasks with any of these tags".
+create table if not exists task_tags (
+    task_id integer not null references tasks (id) on delete cascade,
+    user_id text    not null,
+    tag     text    not null,
+    primary key (task_id, tag)
+);
+create index if not exists task_tags_user_id_tag on task_tags (user_id, tag, task_id);
+
+-- Full-text index over the folded words, kept in step by triggers.
+create virtual table if not exists tasks_fts using fts5 (
+    search_title, search_body,
+    content = 'tasks', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+create trigger if not exists tasks_fts_insert after insert on tasks begin
+    insert into tasks_fts (rowid, search_title, search_body)
+    values (new.id, new.search_title, new.search_body);
+end;
+create trigger if not exists tasks_fts_delete after delete on tasks begin
+    insert into tasks_fts (tasks_fts, rowid, search_title, search_body)
+    values ('delete', old.id, old.search_title, old.search_body);
+end;
+create trigger if not exists tasks_fts_update after update of search_title, search_body on tasks begin
+    insert into tasks_fts (tasks_fts, rowid, search_title, search_body)
+    values ('delete', old.id, old.search_title, old.search_body);
+    insert into tasks_fts (rowid, search_title, search_body)
+    values (new.id, new.search_title, new.search_body);
+end;

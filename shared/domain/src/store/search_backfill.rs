@@ -1,0 +1,45 @@
+//! Rows written before search existed (or by an older release during a
+//! rolling upgrade) have no folded text yet: fill it in, in batches, after
+//! the migrations. Folding is the application's (accents and case, the same
+//! way on both databases), so SQL alone cannot do it.
+
+use crate::store::pool::{Pool, Store};
+use crate::task::search::fold;
+
+const BATCH: i64 = 500;
+
+impl Store {
+    /// Fold the text of every task that has none yet. Returns how many.
+    pub async fn backfill_search(&self) -> Result<u64, sqlx::Error> {
+        let mut done = 0;
+        loop {
+            let rows: Vec<(i64, String, Option<String>)> = on_pool!(self.reader(), |pool| {
+                sqlx::query_as(
+                    "select id, title, description from tasks where search_title is null \
+                     order by id limit $1",
+                )
+                .bind(BATCH)
+                .fetch_all(pool)
+                .await
+            })?;
+            if rows.is_empty() {
+                return Ok(done);
+            }
+            on_pool!(self.writer(), |pool| {
+                let mut tx = pool.begin().await?;
+                for (id, title, description) in &rows {
+                    sqlx::query(
+                        "update tasks set search_title = $2, search_body = $3 where id = $1",
+                    )
+                    .bind(id)
+                    .bind(fold(title))
+                    .bind(description.as_deref().map(fold).unwrap_or_default())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await
+            })?;
+            done += rows.len() as u64;
+        }
+    }
+}
