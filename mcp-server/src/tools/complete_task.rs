@@ -45,13 +45,14 @@ impl TaskTool for CompleteTask {
          Completing an already completed task is fine (already_completed tells). A repeating \
          task stays open and moves to its next occurrence (recurred is true and due is the new \
          date); when its rule has ended it completes.";
-    const HINTS: Hints = Hints::MARKS;
+    const HINTS: Hints = Hints::ADVANCES;
 
     async fn run(store: &Store, caller: &Caller, args: Self::Args) -> Result<Self::Output> {
         let (ids, one) = args.ids()?;
         if one && let [id] = ids.as_slice() {
-            let done = task::complete(store, caller.user(), TaskId::parse(*id)?, caller.zone()).await?;
-            return Ok(OneOrMany::One(TaskResult::completed(done)));
+            let done =
+                task::complete(store, caller.user(), TaskId::parse(*id)?, caller.zone()).await?;
+            return Ok(OneOrMany::One(Box::new(TaskResult::completed(done))));
         }
         let done = task::complete_many(store, caller.user(), &ids, caller.zone()).await?;
         Ok(OneOrMany::Many(TaskResults {

@@ -26,7 +26,7 @@ impl TaskTool for DeleteTask {
         let (ids, one) = args.ids()?;
         if one && let [id] = ids.as_slice() {
             let task = task::delete(store, caller.user(), TaskId::parse(*id)?).await?;
-            return Ok(OneOrMany::One(TaskResult::new("deleted", task)));
+            return Ok(OneOrMany::One(Box::new(TaskResult::new("deleted", task))));
         }
         let deleted = task::delete_many(store, caller.user(), &ids).await?;
         Ok(OneOrMany::Many(TaskResults::new("deleted", deleted)))

@@ -62,21 +62,44 @@ impl ListTasksArgs {
             Some(sort) => Sort::parse(sort)?,
             None => default_sort(query.is_some()),
         };
-        let bound = |field, raw: &Option<String>| raw.as_deref().map(|r| Due::parse(field, r)).transpose();
+        let bound =
+            |field, raw: &Option<String>| raw.as_deref().map(|r| Due::parse(field, r)).transpose();
         let filter = TaskFilter {
-            status: self.status.as_deref().map(StatusFilter::parse).transpose()?.unwrap_or_default(),
+            status: self
+                .status
+                .as_deref()
+                .map(StatusFilter::parse)
+                .transpose()?
+                .unwrap_or_default(),
             due_before: bound("due_before", &self.due_before)?.map(|b| DueBound::before(b, zone)),
             due_after: bound("due_after", &self.due_after)?.map(|b| DueBound::after(b, zone)),
             overdue: (self.overdue == Some(true)).then(|| DueBound::overdue(now_utc(), zone)),
-            min_priority: self.priority.as_deref().map(|p| Priority::parse("priority", p)).transpose()?,
-            tags: self.tags.as_deref().map(|t| parse_tag_list("tags", t)).transpose()?.unwrap_or_default(),
+            min_priority: self
+                .priority
+                .as_deref()
+                .map(|p| Priority::parse("priority", p))
+                .transpose()?,
+            tags: self
+                .tags
+                .as_deref()
+                .map(|t| parse_tag_list("tags", t))
+                .transpose()?
+                .unwrap_or_default(),
             query,
         };
         Ok(ListRequest {
             filter,
             sort,
-            limit: self.limit.map(Limit::parse).transpose()?.unwrap_or_default(),
-            cursor: self.cursor.as_deref().map(|c| Cursor::parse(c, sort)).transpose()?,
+            limit: self
+                .limit
+                .map(Limit::parse)
+                .transpose()?
+                .unwrap_or_default(),
+            cursor: self
+                .cursor
+                .as_deref()
+                .map(|c| Cursor::parse(c, sort))
+                .transpose()?,
         })
     }
 }

@@ -56,8 +56,9 @@ impl Hints {
     pub const READS: Self = Self::new(true, false, true);
     /// Adds something new each time it is called.
     pub const ADDS: Self = Self::new(false, false, false);
-    /// Changes a task in a way that loses nothing, once.
-    pub const MARKS: Self = Self::new(false, false, true);
+    /// Moves a task on in a way that loses nothing, each time it is called
+    /// (completing a repeating task moves it to its next occurrence).
+    pub const ADVANCES: Self = Self::new(false, false, false);
     /// Overwrites or removes what the user had, once.
     pub const OVERWRITES: Self = Self::new(false, true, true);
 

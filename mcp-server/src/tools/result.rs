@@ -84,7 +84,10 @@ pub struct TaskResults {
 impl TaskResults {
     pub fn new(status: &'static str, tasks: Vec<Task>) -> Self {
         Self {
-            tasks: tasks.into_iter().map(|t| TaskResult::new(status, t)).collect(),
+            tasks: tasks
+                .into_iter()
+                .map(|t| TaskResult::new(status, t))
+                .collect(),
         }
     }
 }
@@ -95,6 +98,6 @@ impl TaskResults {
 #[serde(untagged)]
 #[schemars(extend("type" = "object"))]
 pub enum OneOrMany {
-    One(TaskResult),
+    One(Box<TaskResult>),
     Many(TaskResults),
 }

@@ -91,9 +91,11 @@ impl TaskTool for UpdateTask {
             recurrence: args.recurrence.as_ref().map(Option::as_deref),
             completed: args.completed,
         })?;
-        if args.task_ids.is_none() && let [id] = ids.as_slice() {
+        if args.task_ids.is_none()
+            && let [id] = ids.as_slice()
+        {
             let task = task::update(store, caller.user(), TaskId::parse(*id)?, patch).await?;
-            return Ok(OneOrMany::One(TaskResult::new("updated", task)));
+            return Ok(OneOrMany::One(Box::new(TaskResult::new("updated", task))));
         }
         let updated = task::update_many(store, caller.user(), &ids, &patch).await?;
         Ok(OneOrMany::Many(TaskResults::new("updated", updated)))

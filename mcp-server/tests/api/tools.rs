@@ -305,7 +305,7 @@ async fn bad_input_gets_a_clear_tool_error_and_writes_nothing(backend: Backend) 
         (
             "complete_task",
             json!({}),
-            "Invalid arguments for complete_task: missing field `task_id`",
+            "give task_id (one task) or task_ids (several)",
         ),
         (
             "complete_task",
@@ -315,12 +315,12 @@ async fn bad_input_gets_a_clear_tool_error_and_writes_nothing(backend: Backend) 
         (
             "delete_task",
             json!({"task_id": null}),
-            "Invalid arguments for delete_task: invalid type: null",
+            "give task_id (one task) or task_ids (several)",
         ),
         (
             "update_task",
             json!({"task_id": id}),
-            "give a new title, a new description, or both",
+            "give at least one field to change",
         ),
         (
             "update_task",
@@ -397,6 +397,7 @@ async fn tools_are_described_for_the_model(backend: Backend) {
         names,
         [
             "add_task",
+            "add_tasks",
             "list_tasks",
             "complete_task",
             "delete_task",
@@ -407,7 +408,10 @@ async fn tools_are_described_for_the_model(backend: Backend) {
     let hint = |n: &str| by_name(n).annotations.expect("annotations");
     assert_eq!(hint("list_tasks").read_only_hint, Some(true));
     assert_eq!(hint("delete_task").destructive_hint, Some(true));
-    assert_eq!(hint("complete_task").idempotent_hint, Some(true));
+    // A repeating task moves on each time it is completed.
+    assert_eq!(hint("complete_task").idempotent_hint, Some(false));
+    assert_eq!(hint("complete_task").destructive_hint, Some(false));
+    assert_eq!(hint("add_tasks").read_only_hint, Some(false));
     assert_eq!(hint("add_task").idempotent_hint, Some(false));
     for tool in &tools {
         assert_eq!(

@@ -8,7 +8,7 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 
-const EXPECTED_TOOLS = ['add_task', 'complete_task', 'delete_task', 'list_tasks', 'update_task'];
+const EXPECTED_TOOLS = ['add_task', 'add_tasks', 'complete_task', 'delete_task', 'list_tasks', 'update_task'];
 
 function check(condition, message) {
   console.log(JSON.stringify({ ok: Boolean(condition), check: message }));
@@ -27,7 +27,7 @@ check(client.getServerVersion()?.name === 'todo-mcp', `${mode}: server reports i
 
 const { tools } = await client.listTools();
 const names = tools.map((t) => t.name).sort();
-check(JSON.stringify(names) === JSON.stringify(EXPECTED_TOOLS), `${mode}: lists the five tools (${names})`);
+check(JSON.stringify(names) === JSON.stringify(EXPECTED_TOOLS), `${mode}: lists the six tools (${names})`);
 
 const title = `smoke via ${mode} from TypeScript`;
 const added = await client.callTool({ name: 'add_task', arguments: { title } });
@@ -41,5 +41,18 @@ check(done.structuredContent?.completed === true, `${mode}: complete_task marks 
 
 const missing = await client.callTool({ name: 'delete_task', arguments: { task_id: 987654321 } });
 check(missing.isError === true && missing.content[0].text === 'Task 987654321 not found', `${mode}: a missing task is a readable tool error`);
+
+// The task model; the SDK validates every structured result against its schema.
+const rent = await client.callTool({
+  name: 'add_task',
+  arguments: { title: `Pay the rent (${mode})`, due: '2027-01-31', priority: 'medium', tags: ['Home', mode], recurrence: 'FREQ=MONTHLY;BYMONTHDAY=31' },
+});
+check(rent.structuredContent?.due === '2027-01-31' && rent.structuredContent?.tags?.[0] === 'home', `${mode}: add_task keeps due and tags`);
+const moved = await client.callTool({ name: 'complete_task', arguments: { task_ids: [rent.structuredContent.task_id] } });
+check(moved.structuredContent?.tasks?.[0]?.due === '2027-03-31' && moved.structuredContent.tasks[0].recurred === true, `${mode}: monthly on the 31st skips February`);
+const updated = await client.callTool({ name: 'update_task', arguments: { task_id: rent.structuredContent.task_id, due: null, recurrence: null, add_tags: ['bills'] } });
+check(updated.structuredContent?.due === null && updated.structuredContent?.recurrence === null && updated.structuredContent?.tags?.join() === `bills,home,${mode}`, `${mode}: update_task clears due and recurrence and adds a tag`);
+const byTag = await client.callTool({ name: 'list_tasks', arguments: { tags: [mode.toUpperCase()], sort: 'due', priority: 'medium' } });
+check(byTag.structuredContent?.tasks?.length === 1, `${mode}: list_tasks filters by tag and priority`);
 
 await client.close();

@@ -111,7 +111,9 @@ mod tests {
         let dates = at.map(|at| {
             (
                 Zone::parse("Pacific/Auckland").map(|z| z.date_at(at)).ok(),
-                Zone::parse("America/Los_Angeles").map(|z| z.date_at(at)).ok(),
+                Zone::parse("America/Los_Angeles")
+                    .map(|z| z.date_at(at))
+                    .ok(),
             )
         });
         assert_eq!(

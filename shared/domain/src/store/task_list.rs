@@ -41,7 +41,10 @@ impl Store {
             build(&mut query, dialect, user, request, limit);
             query.build_query_as::<RankedRow>().fetch_all(pool).await
         })?;
-        Ok(rows.into_iter().map(|r| (Task::from(r.row), r.relevance)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| (Task::from(r.row), r.relevance))
+            .collect())
     }
 }
 
@@ -128,7 +131,9 @@ fn build<DB>(
             CursorKey::Due(Some(key)) => {
                 q.push(" and (due_key > ").push_bind(key.clone());
                 q.push(" or (due_key = ").push_bind(key.clone());
-                q.push(" and id > ").push_bind(id).push(") or due_key is null)");
+                q.push(" and id > ")
+                    .push_bind(id)
+                    .push(") or due_key is null)");
             }
             CursorKey::Due(None) => {
                 q.push(" and due_key is null and id > ").push_bind(id);
@@ -183,10 +188,21 @@ where
     DB: Database,
     String: for<'t> Encode<'t, DB> + Type<DB>,
 {
-    let loose = if op == "<=" { bound.upper() } else { bound.lower() };
-    q.push(" and due_key ").push(op).push(" ").push_bind(loose.to_owned());
-    q.push(" and ((length(due_key) = 10 and due_key ").push(op).push(" ");
+    let loose = if op == "<=" {
+        bound.upper()
+    } else {
+        bound.lower()
+    };
+    q.push(" and due_key ")
+        .push(op)
+        .push(" ")
+        .push_bind(loose.to_owned());
+    q.push(" and ((length(due_key) = 10 and due_key ")
+        .push(op)
+        .push(" ");
     q.push_bind(bound.day.clone());
-    q.push(") or (length(due_key) > 10 and due_key ").push(op).push(" ");
+    q.push(") or (length(due_key) > 10 and due_key ")
+        .push(op)
+        .push(" ");
     q.push_bind(bound.instant.clone()).push("))");
 }

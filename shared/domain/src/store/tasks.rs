@@ -49,7 +49,8 @@ macro_rules! write_tags {
             .await?;
         let tags: &Tags = $tags;
         if !tags.is_empty() {
-            let mut insert = sqlx::QueryBuilder::new("insert into task_tags (task_id, user_id, tag) ");
+            let mut insert =
+                sqlx::QueryBuilder::new("insert into task_tags (task_id, user_id, tag) ");
             insert.push_values(tags.iter(), |mut row, tag| {
                 row.push_bind($id)
                     .push_bind($user.as_str())
@@ -142,7 +143,12 @@ impl Store {
     /// each task as it is and answers its new state, or `None` to leave it.
     /// A missing id (or another user's) changes nothing and names the id;
     /// so does an error of `change`. Answers each task after the change.
-    pub async fn change_tasks<F>(&self, user: &UserId, ids: &[i64], mut change: F) -> Result<Vec<Task>>
+    pub async fn change_tasks<F>(
+        &self,
+        user: &UserId,
+        ids: &[i64],
+        mut change: F,
+    ) -> Result<Vec<Task>>
     where
         F: FnMut(&Task) -> Result<Option<Task>> + Send,
     {
@@ -188,7 +194,10 @@ impl Store {
                     .bind(user.as_str())
                     .fetch_optional(pool)
                     .await?;
-                let row = row.ok_or(Error::NotFound { what: "Task", id: *id })?;
+                let row = row.ok_or(Error::NotFound {
+                    what: "Task",
+                    id: *id,
+                })?;
                 return Ok(vec![Task::from(row)]);
             }
             let mut tx = pool.begin().await?;

@@ -25,7 +25,10 @@ impl TaskIds {
         if raw.is_empty() || raw.len() > MAX_TASK_IDS {
             return Err(Error::invalid(
                 "task_ids",
-                format!("task_ids must list 1 to {MAX_TASK_IDS} task ids, got {}", raw.len()),
+                format!(
+                    "task_ids must list 1 to {MAX_TASK_IDS} task ids, got {}",
+                    raw.len()
+                ),
             ));
         }
         let mut ids = Vec::with_capacity(raw.len());

@@ -20,7 +20,9 @@ impl Due {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self> {
         let raw = raw.trim();
         let due = if raw.len() == 10 {
-            NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok().map(Self::Day)
+            NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                .ok()
+                .map(Self::Day)
         } else {
             DateTime::parse_from_rfc3339(raw).ok().map(Self::At)
         };
@@ -28,7 +30,10 @@ impl Due {
             Some(due) if (1970..=9999).contains(&due.year()) => Ok(due),
             Some(_) => Err(Error::invalid(
                 field,
-                format!("{field} must be in the years 1970 to 9999, got {:?}", shorten(raw)),
+                format!(
+                    "{field} must be in the years 1970 to 9999, got {:?}",
+                    shorten(raw)
+                ),
             )),
             None => Err(Error::invalid(
                 field,
@@ -151,9 +156,14 @@ mod tests {
 
     #[test]
     fn a_date_stays_a_date_and_a_date_time_keeps_its_offset() {
-        assert_eq!(due("2026-12-24").map(|d| d.to_text()).as_deref(), Some("2026-12-24"));
         assert_eq!(
-            due("2026-12-24T09:00:00+01:00").map(|d| d.to_text()).as_deref(),
+            due("2026-12-24").map(|d| d.to_text()).as_deref(),
+            Some("2026-12-24")
+        );
+        assert_eq!(
+            due("2026-12-24T09:00:00+01:00")
+                .map(|d| d.to_text())
+                .as_deref(),
             Some("2026-12-24T09:00:00+01:00")
         );
         assert_eq!(
@@ -168,7 +178,14 @@ mod tests {
 
     #[test]
     fn bad_dues_name_the_accepted_forms() {
-        for raw in ["tomorrow", "2026-13-01", "2026-02-30", "24/12/2026", "2026-12-24T09:00:00", "2026-1-5"] {
+        for raw in [
+            "tomorrow",
+            "2026-13-01",
+            "2026-02-30",
+            "24/12/2026",
+            "2026-12-24T09:00:00",
+            "2026-1-5",
+        ] {
             let message = Due::parse("due", raw).err().map(|e| e.to_string());
             assert!(
                 message.as_deref().is_some_and(|m| m.starts_with(
@@ -195,6 +212,9 @@ mod tests {
             })
         );
         let bound = due("2026-12-24").map(|d| DueBound::after(d, paris));
-        assert_eq!(bound.map(|b| b.instant), Some("2026-12-23T23:00:00Z".into()));
+        assert_eq!(
+            bound.map(|b| b.instant),
+            Some("2026-12-23T23:00:00Z".into())
+        );
     }
 }

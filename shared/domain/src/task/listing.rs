@@ -120,7 +120,11 @@ impl Cursor {
             Some((id, key)) => (id, Some(key)),
             None => (rest, None),
         };
-        let id = id.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(invalid)?;
+        let id = id
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .ok_or_else(invalid)?;
         let key = match (sort, key) {
             (Sort::Created, None) => CursorKey::Created,
             (Sort::Due, key) => CursorKey::Due(key.map(str::to_owned)),
@@ -185,8 +189,13 @@ mod tests {
             assert_eq!(cursor.map(|c| c.encode()).ok().as_deref(), Some(raw));
             assert!(Cursor::parse(raw, Sort::Created).is_ok() == (sort == Sort::Created));
         }
-        for raw in ["", "42", "t", "t-1", "t0", "tabc", "x42", "t42~1", "p42", "u42~x"] {
-            assert!(Cursor::parse(raw, Sort::Created).is_err() || raw == "t42", "{raw:?}");
+        for raw in [
+            "", "42", "t", "t-1", "t0", "tabc", "x42", "t42~1", "p42", "u42~x",
+        ] {
+            assert!(
+                Cursor::parse(raw, Sort::Created).is_err() || raw == "t42",
+                "{raw:?}"
+            );
             assert!(Cursor::parse(raw, Sort::Priority).is_err(), "{raw:?}");
         }
     }
@@ -196,7 +205,9 @@ mod tests {
         let message = Sort::parse("alphabetical").err().map(|e| e.to_string());
         assert_eq!(
             message.as_deref(),
-            Some("sort must be \"created\", \"due\", \"priority\" or \"updated\", got \"alphabetical\"")
+            Some(
+                "sort must be \"created\", \"due\", \"priority\" or \"updated\", got \"alphabetical\""
+            )
         );
     }
 }

@@ -20,9 +20,7 @@ pub mod view;
 
 pub use bulk::{TaskIds, complete_many, delete_many, update_many};
 pub use due::{Due, DueBound};
-pub use input::{
-    Description, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, StatusFilter, TaskId, Title,
-};
+pub use input::{Description, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, StatusFilter, TaskId, Title};
 pub use listing::{Cursor, ListRequest, Sort, TaskFilter};
 pub use model::{Completed, Task, TaskPage};
 pub use new::{NewTask, RawNewTask};

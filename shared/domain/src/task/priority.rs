@@ -68,7 +68,9 @@ mod tests {
             assert_eq!(p.map(|p| Priority::from_rank(p.rank())), p);
         }
         assert!(Priority::High > Priority::Medium && Priority::Low > Priority::None);
-        let message = Priority::parse("priority", "urgent").err().map(|e| e.to_string());
+        let message = Priority::parse("priority", "urgent")
+            .err()
+            .map(|e| e.to_string());
         assert_eq!(
             message.as_deref(),
             Some("priority must be \"none\", \"low\", \"medium\" or \"high\", got \"urgent\"")

@@ -30,7 +30,10 @@ impl Recurrence {
     /// `raw` (with or without `RRULE:`), for a series that starts at `start`.
     pub fn parse(raw: &str, start: Option<&Due>) -> Result<Self> {
         let rule = raw.trim();
-        let rule = rule.strip_prefix("RRULE:").unwrap_or(rule).to_ascii_uppercase();
+        let rule = rule
+            .strip_prefix("RRULE:")
+            .unwrap_or(rule)
+            .to_ascii_uppercase();
         let refuse = |why: String| Error::invalid("recurrence", format!("{FORM}; {why}"));
         if rule.chars().count() > MAX_RULE_CHARS {
             return Err(refuse(format!("got {} characters", rule.chars().count())));
@@ -92,7 +95,11 @@ impl Recurrence {
         Some(frame.due(next))
     }
 
-    fn series(&self, start: &Due, zone: Zone) -> Result<(rrule::RRuleSet, Frame), rrule::RRuleError> {
+    fn series(
+        &self,
+        start: &Due,
+        zone: Zone,
+    ) -> Result<(rrule::RRuleSet, Frame), rrule::RRuleError> {
         let frame = Frame::for_due(start, zone);
         let rule: RRule<Unvalidated> = self.0.parse()?;
         let set = rule.build(frame.instant(start))?;
@@ -214,14 +221,26 @@ mod tests {
     #[test]
     fn rules_we_do_not_take_are_refused_with_the_accepted_form() {
         let start = due("2026-12-01");
-        for rule in ["FREQ=HOURLY", "FREQ=DAILY;BYHOUR=9", "every monday", "", "FREQ=WEEKLY;BYDAY=XX"] {
-            let message = Recurrence::parse(rule, start.as_ref()).err().map(|e| e.to_string());
+        for rule in [
+            "FREQ=HOURLY",
+            "FREQ=DAILY;BYHOUR=9",
+            "every monday",
+            "",
+            "FREQ=WEEKLY;BYDAY=XX",
+        ] {
+            let message = Recurrence::parse(rule, start.as_ref())
+                .err()
+                .map(|e| e.to_string());
             assert!(
-                message.as_deref().is_some_and(|m| m.starts_with("recurrence must be an RRULE")),
+                message
+                    .as_deref()
+                    .is_some_and(|m| m.starts_with("recurrence must be an RRULE")),
                 "{rule:?}: {message:?}"
             );
         }
-        let message = Recurrence::parse("FREQ=DAILY", None).err().map(|e| e.to_string());
+        let message = Recurrence::parse("FREQ=DAILY", None)
+            .err()
+            .map(|e| e.to_string());
         assert!(message.is_some_and(|m| m.contains("needs a due date")));
     }
 }

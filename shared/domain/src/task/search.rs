@@ -82,7 +82,10 @@ mod tests {
 
     #[test]
     fn text_is_folded_to_plain_lower_case_words() {
-        assert_eq!(fold("Crème BRÛLÉE, for José's party!"), "creme brulee for jose s party");
+        assert_eq!(
+            fold("Crème BRÛLÉE, for José's party!"),
+            "creme brulee for jose s party"
+        );
         assert_eq!(fold("ﬁle №5"), "file no5");
         assert_eq!(fold("  "), "");
     }

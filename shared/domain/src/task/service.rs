@@ -23,7 +23,9 @@ pub const MAX_NEW_TASKS: usize = 50;
 
 pub async fn add(store: &Store, user: &UserId, task: NewTask) -> Result<Task> {
     let mut added = store.insert_tasks(user, &[task], now()).await?;
-    added.pop().ok_or_else(|| Error::internal("insert returned no task"))
+    added
+        .pop()
+        .ok_or_else(|| Error::internal("insert returned no task"))
 }
 
 /// Add 1 to [`MAX_NEW_TASKS`] tasks, all or none.
@@ -31,7 +33,10 @@ pub async fn add_many(store: &Store, user: &UserId, tasks: Vec<NewTask>) -> Resu
     if tasks.is_empty() || tasks.len() > MAX_NEW_TASKS {
         return Err(Error::invalid(
             "tasks",
-            format!("tasks must hold 1 to {MAX_NEW_TASKS} tasks, got {}", tasks.len()),
+            format!(
+                "tasks must hold 1 to {MAX_NEW_TASKS} tasks, got {}",
+                tasks.len()
+            ),
         ));
     }
     store.insert_tasks(user, &tasks, now()).await
@@ -55,7 +60,11 @@ pub async fn list(store: &Store, user: &UserId, request: &ListRequest) -> Result
 /// The sort a request gets when it names none: by relevance for a search,
 /// newest first otherwise.
 pub fn default_sort(searching: bool) -> Sort {
-    if searching { Sort::Relevance } else { Sort::Created }
+    if searching {
+        Sort::Relevance
+    } else {
+        Sort::Created
+    }
 }
 
 pub async fn get(store: &Store, user: &UserId, id: TaskId) -> Result<Task> {

@@ -57,7 +57,10 @@ impl Tags {
         if tags.len() > MAX_TAGS {
             return Err(Error::invalid(
                 field,
-                format!("a task has at most {MAX_TAGS} tags, this would give it {}", tags.len()),
+                format!(
+                    "a task has at most {MAX_TAGS} tags, this would give it {}",
+                    tags.len()
+                ),
             ));
         }
         Ok(Self(tags))
@@ -77,7 +80,11 @@ impl Tags {
 
     /// As stored in the task's row: one tag per line.
     pub(crate) fn to_stored(&self) -> String {
-        self.0.iter().map(Tag::as_str).collect::<Vec<_>>().join("\n")
+        self.0
+            .iter()
+            .map(Tag::as_str)
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     pub(crate) fn from_stored(raw: &str) -> Self {

@@ -3,10 +3,10 @@
 use todo_domain::page::Limit;
 use todo_domain::task::{
     self, Cursor, Description, ListRequest, NewTask, Sort, StatusFilter, TaskFilter, TaskId,
-    TaskPatch, TaskPage, Title,
+    TaskPage, TaskPatch, Title,
 };
-use todo_domain::{UserId, Zone};
 use todo_domain::{Error, Store, StoreOptions};
+use todo_domain::{UserId, Zone};
 use todo_testkit::both_backends;
 use todo_testkit::{Backend, TestDatabase};
 
@@ -80,7 +80,9 @@ async fn every_operation_is_scoped_to_its_user(backend: Backend) {
     let not_found = |r: Result<_, Error>| matches!(r, Err(Error::NotFound { what: "Task", id }) if id == hers.id);
     assert!(not_found(task::get(&store, &bob, id).await.map(|_| ())));
     assert!(not_found(
-        task::complete(&store, &bob, id, Zone::UTC).await.map(|_| ())
+        task::complete(&store, &bob, id, Zone::UTC)
+            .await
+            .map(|_| ())
     ));
     assert!(not_found(task::delete(&store, &bob, id).await.map(|_| ())));
     let patch = TaskPatch::new(Some(title("stolen")), None).expect("patch");
@@ -105,7 +107,9 @@ async fn complete_is_idempotent_and_keeps_its_first_timestamp(backend: Backend) 
         .await
         .expect("add");
     let id = TaskId::parse(added.id).expect("id");
-    let first = task::complete(&store, &u, id, Zone::UTC).await.expect("complete");
+    let first = task::complete(&store, &u, id, Zone::UTC)
+        .await
+        .expect("complete");
     assert!(!first.was_already_completed && first.task.completed);
     assert!(first.task.updated_at >= added.updated_at);
     let second = task::complete(&store, &u, id, Zone::UTC)
@@ -234,7 +238,9 @@ async fn concurrent_writers_all_land(backend: Backend) {
                     .await
                     .expect("add");
                 let id = TaskId::parse(t.id).expect("id");
-                task::complete(&store, &u, id, Zone::UTC).await.expect("complete");
+                task::complete(&store, &u, id, Zone::UTC)
+                    .await
+                    .expect("complete");
                 task::update(
                     &store,
                     &u,
