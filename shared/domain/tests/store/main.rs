@@ -3,4 +3,6 @@
 
 mod conversations;
 mod helpers;
+mod task_changes;
+mod task_listing;
 mod tasks;
