@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use todo_domain::UserId;
+use todo_server::Caller;
 use todo_server::trace::TraceContext;
 
 use crate::llm::LlmError;
@@ -98,7 +98,7 @@ pub(crate) fn emit(events: Option<&Events>, event: TurnEvent) {
 /// Who a turn is for, on behalf of which request, and who listens.
 #[derive(Clone, Copy)]
 pub(crate) struct TurnScope<'a> {
-    pub(crate) user: &'a UserId,
+    pub(crate) caller: &'a Caller,
     pub(crate) trace: &'a TraceContext,
     pub(crate) events: Option<&'a Events>,
 }

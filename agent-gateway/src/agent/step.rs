@@ -6,8 +6,10 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use serde_json::Value;
+use todo_domain::Zone;
 use todo_domain::conversation::{self, ConversationId, Hold, Message, MessageBody, MessageText};
 
 use crate::agent::report::{
@@ -25,6 +27,23 @@ instead of guessing. To act on a task the user names by its title, call list_tas
 id; never invent or guess an id. When a tool reports an error, tell the user plainly what went wrong \
 (for example \"I couldn't find task 42\").";
 
+/// The system prompt of a turn: [`SYSTEM_PROMPT`], then the current date,
+/// weekday and time in the user's zone, so that the model turns "tomorrow"
+/// and "next Friday" into the right dates.
+pub fn system_prompt(zone: Zone, now: DateTime<Utc>) -> String {
+    let local = now.with_timezone(&zone.tz());
+    format!(
+        "{SYSTEM_PROMPT}\n\nIt is now {} (time zone {}, UTC{}). Read dates the user gives in this \
+         zone. Tools take dates only as ISO 8601: a whole day as 2026-12-24, a time with its offset \
+         as 2026-12-24T09:00:00{}; repeating tasks take an RFC 5545 RRULE such as \
+         FREQ=MONTHLY;BYMONTHDAY=1. Convert what the user says into these forms yourself.",
+        local.format("%A %-d %B %Y, %H:%M"),
+        zone.name(),
+        local.format("%:z"),
+        local.format("%:z"),
+    )
+}
+
 /// The message that ends a turn at the step limit.
 pub const STEP_LIMIT_MESSAGE: &str = "I had to stop before finishing: this request needed more steps than \
 I may take in one go. Please check your tasks and tell me what is still to be done.";
@@ -40,15 +59,19 @@ impl Agent {
         text: MessageText,
     ) -> Result<TurnReport, TurnError> {
         let TurnScope {
-            user,
+            caller,
             trace,
             events,
         } = scope;
+        let user = caller.user();
         let listed = std::time::Instant::now();
-        let tools = function_definitions(&self.tasks.tools(user).await?);
+        let tools = function_definitions(&self.tasks.tools(caller).await?);
         let tools_time = listed.elapsed();
 
-        let mut messages = vec![ChatMessage::system(SYSTEM_PROMPT)];
+        let mut messages = vec![ChatMessage::system(system_prompt(
+            caller.zone(),
+            chrono::Utc::now(),
+        ))];
         messages.extend(history::to_wire(&history::window(history)));
         messages.push(ChatMessage::user(text.as_str()));
         let mut reports = Vec::new();
@@ -103,7 +126,7 @@ impl Agent {
             let called = std::time::Instant::now();
             let outcomes = join_all(assistant.tool_calls.iter().map(|call| {
                 self.tasks
-                    .call(user, &call.function.name, &call.function.arguments, trace)
+                    .call(caller, &call.function.name, &call.function.arguments, trace)
             }))
             .await;
             timings.mcp += called.elapsed();

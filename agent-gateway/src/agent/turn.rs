@@ -11,6 +11,7 @@ use std::time::Duration;
 use todo_domain::Store;
 use todo_domain::UserId;
 use todo_domain::conversation::{self, ConversationId, Hold, Message, MessageBody, MessageText};
+use todo_server::Caller;
 use todo_server::trace::TraceContext;
 use tracing::Instrument as _;
 
@@ -50,10 +51,11 @@ pub struct Agent {
 }
 
 impl Agent {
-    /// Run one turn for `user`; `conversation` None starts a new one.
+    /// Run one turn for `caller` (in their time zone); `conversation` None
+    /// starts a new one.
     pub async fn turn(
         &self,
-        user: &UserId,
+        caller: &Caller,
         conversation: Option<ConversationId>,
         text: MessageText,
         trace: TraceContext,
@@ -61,11 +63,11 @@ impl Agent {
         // In a task of its own: a client that hangs up must not cut the turn
         // short half-way (its lease would stay taken until it expires). Its
         // log lines stay in the request's span.
-        let (agent, user) = (self.clone(), user.clone());
+        let (agent, caller) = (self.clone(), caller.clone());
         tokio::spawn(
             async move {
                 agent
-                    .turn_with_events(&user, conversation, text, &trace, None)
+                    .turn_with_events(&caller, conversation, text, &trace, None)
                     .await
             }
             .in_current_span(),
@@ -80,7 +82,7 @@ impl Agent {
     /// mid-turn finds the whole turn in the conversation when it comes back.
     pub fn stream_turn(
         &self,
-        user: UserId,
+        caller: Caller,
         conversation: Option<ConversationId>,
         text: MessageText,
         trace: TraceContext,
@@ -90,7 +92,7 @@ impl Agent {
         tokio::spawn(
             async move {
                 let result = agent
-                    .turn_with_events(&user, conversation, text, &trace, Some(&events))
+                    .turn_with_events(&caller, conversation, text, &trace, Some(&events))
                     .await;
                 emit(Some(&events), TurnEvent::Finished(result));
             }
@@ -101,12 +103,13 @@ impl Agent {
 
     async fn turn_with_events(
         &self,
-        user: &UserId,
+        caller: &Caller,
         conversation: Option<ConversationId>,
         text: MessageText,
         trace: &TraceContext,
         events: Option<&Events>,
     ) -> Result<TurnReport, TurnError> {
+        let user = caller.user();
         let started = std::time::Instant::now();
         let owner = lease_owner();
         let lease = self.config.lease;
@@ -141,7 +144,7 @@ impl Agent {
             Ok(history) => {
                 self.run(
                     TurnScope {
-                        user,
+                        caller,
                         trace,
                         events,
                     },

@@ -9,7 +9,6 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use todo_domain::UserId;
 use todo_domain::conversation::{ConversationId, MessageText};
 use todo_server::Caller;
 use todo_server::trace::TraceContext;
@@ -17,7 +16,7 @@ use todo_server::trace::TraceContext;
 use crate::agent::{ToolCallReport, TurnEvent, TurnReport};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, Trace};
-use crate::http::params::UserPath;
+use crate::http::params::{UserPath, in_zone, timezone_schema};
 use crate::http::state::AppState;
 
 /// A message to the assistant.
@@ -37,6 +36,12 @@ pub struct ChatRequest {
         example = "Add a task to buy milk"
     )]
     pub message: String,
+    /// The user's time zone, an IANA name (the web chat sends the
+    /// browser's). Dates the user says ("tomorrow", "what's overdue") are
+    /// read in it. Default: the `zoneinfo` claim of the user's token, else UTC.
+    #[serde(default)]
+    #[schema(schema_with = timezone_schema)]
+    pub timezone: Option<String>,
 }
 
 /// An optional integer, where JSON Schema's idea of one holds: `5.0` is 5.
@@ -87,12 +92,13 @@ fn integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Err
 )]
 pub async fn chat(
     State(state): State<Arc<AppState>>,
-    Caller { user, .. }: Caller,
+    caller: Caller,
     trace: Trace,
     headers: HeaderMap,
     ApiJson(request): ApiJson<ChatRequest>,
 ) -> Result<Response, ApiError> {
     let text = MessageText::parse(&request.message)?;
+    let caller = in_zone(caller, request.timezone.as_deref())?;
     let conversation = request
         .conversation_id
         .map(ConversationId::parse)
@@ -103,9 +109,12 @@ pub async fn chat(
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.contains("text/event-stream"));
     if streamed {
-        return stream_chat(&state, user, conversation, text, trace.0).await;
+        return stream_chat(&state, caller, conversation, text, trace.0).await;
     }
-    let report = state.agent.turn(&user, conversation, text, trace.0).await?;
+    let report = state
+        .agent
+        .turn(&caller, conversation, text, trace.0)
+        .await?;
     // Where the time went, for operators and the benchmark (W3C Server-Timing).
     let timing = format!(
         "llm;dur={:.3}, mcp;dur={:.3}",
@@ -124,12 +133,12 @@ pub async fn chat(
 /// running) are plain HTTP errors; later ones are `error` events.
 async fn stream_chat(
     state: &AppState,
-    user: UserId,
+    caller: Caller,
     conversation: Option<ConversationId>,
     text: MessageText,
     trace: TraceContext,
 ) -> Result<Response, ApiError> {
-    let mut events = state.agent.stream_turn(user, conversation, text, trace);
+    let mut events = state.agent.stream_turn(caller, conversation, text, trace);
     let first = match events.recv().await {
         Some(TurnEvent::Finished(Err(error))) => return Err(ApiError::Turn(error)),
         Some(event) => event,

@@ -19,6 +19,8 @@ pub enum ApiError {
     #[error("{0}")]
     Unprocessable(String),
     #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
     Unsupported(String),
     #[error("{0}")]
     TooLarge(String),
@@ -43,6 +45,7 @@ impl ApiError {
             Self::Unprocessable(m) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", m.clone())
             }
+            Self::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m.clone()),
             Self::Unsupported(m) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",

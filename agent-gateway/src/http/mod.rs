@@ -65,7 +65,11 @@ fn routes(
             conversations::get_conversation,
             conversations::delete_conversation
         ))
-        .routes(routes!(tasks::list_tasks))
+        .routes(routes!(tasks::list::list_tasks, tasks::add::add_task))
+        .routes(routes!(
+            tasks::change::update_task,
+            tasks::delete::delete_task
+        ))
         .route_layer(from_fn_with_state(limits.read, limit::enforce));
     // Authentication wraps the own-path rule, which wraps the limiters:
     // they count per authenticated user.

@@ -25,7 +25,8 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use rmcp::{ClientLifecycleMode, ClientServiceExt as _};
 use serde_json::{Map, Value};
 use todo_domain::UserId;
-use todo_server::auth::mint_hs256;
+use todo_server::Caller;
+use todo_server::auth::mint_hs256_in_zone;
 use todo_server::trace::{REQUEST_ID_META_KEY, TraceContext};
 use todo_server::{Metrics, Secret};
 use tokio::sync::{Mutex, RwLock};
@@ -115,7 +116,7 @@ struct Inner {
     config: McpConfig,
     http: TracedHttp,
     metrics: Option<Arc<Metrics>>,
-    clients: Mutex<HashMap<UserId, UserClient>>,
+    clients: Mutex<HashMap<Caller, UserClient>>,
     tools: RwLock<Option<(Instant, Arc<[Tool]>)>>,
 }
 
@@ -148,7 +149,7 @@ impl TaskServer {
     }
 
     /// The task server's tools, cached for `tools_ttl`.
-    pub async fn tools(&self, user: &UserId) -> Result<Arc<[Tool]>, McpError> {
+    pub async fn tools(&self, user: &Caller) -> Result<Arc<[Tool]>, McpError> {
         if let Some((at, tools)) = self.inner.tools.read().await.as_ref()
             && at.elapsed() < self.inner.config.tools_ttl
         {
@@ -172,7 +173,7 @@ impl TaskServer {
     /// calling the server.
     pub async fn call(
         &self,
-        user: &UserId,
+        user: &Caller,
         tool: &str,
         arguments: &str,
         trace: &TraceContext,
@@ -194,7 +195,7 @@ impl TaskServer {
             Err(_) => "unavailable",
         };
         let elapsed = started.elapsed();
-        tracing::debug!(tool, user = %user, outcome, elapsed_us = elapsed.as_micros() as u64, "tool call");
+        tracing::debug!(tool, user = %user.user(), outcome, elapsed_us = elapsed.as_micros() as u64, "tool call");
         if let Some(metrics) = &self.inner.metrics {
             // The model may name any tool: only the server's become label values.
             let known = self.known_tool(tool).await;
@@ -215,7 +216,7 @@ impl TaskServer {
 
     async fn call_once_or_twice(
         &self,
-        user: &UserId,
+        user: &Caller,
         request: CallToolRequestParams,
     ) -> Result<ToolOutcome, McpError> {
         // Once more with a fresh client if the first one's transport failed
@@ -249,8 +250,9 @@ impl TaskServer {
     /// Is the task server answering? A live `tools/list` on behalf of the
     /// gateway's own readiness identity (no cache).
     pub async fn ping(&self) -> Result<(), McpError> {
-        let probe =
-            UserId::parse("todo-gateway-readiness").map_err(|e| McpError::Token(e.to_string()))?;
+        let probe = UserId::parse("todo-gateway-readiness")
+            .map(Caller::new)
+            .map_err(|e| McpError::Token(e.to_string()))?;
         let client = self.client(&probe).await?;
         let listed =
             tokio::time::timeout(self.inner.config.tool_timeout, client.list_tools(None)).await;
@@ -264,12 +266,13 @@ impl TaskServer {
         }
     }
 
-    async fn forget(&self, user: &UserId) {
+    async fn forget(&self, user: &Caller) {
         self.inner.clients.lock().await.remove(user);
     }
 
-    /// The user's client, made (with a fresh token) when absent or due.
-    async fn client(&self, user: &UserId) -> Result<Arc<Client>, McpError> {
+    /// The user's client (one per user and time zone, which its token
+    /// carries), made with a fresh token when absent or due.
+    async fn client(&self, user: &Caller) -> Result<Arc<Client>, McpError> {
         let mut clients = self.inner.clients.lock().await;
         if let Some(existing) = clients.get(user)
             && existing.renew_at > Instant::now()
@@ -282,11 +285,12 @@ impl TaskServer {
         drop(clients);
 
         let config = &self.inner.config;
-        let token = mint_hs256(
+        let token = mint_hs256_in_zone(
             &config.secret,
-            user,
+            user.user(),
             Some(&config.audience),
             config.issuer.as_deref(),
+            Some(user.zone()),
             config.token_ttl,
         )
         .map_err(|e| McpError::Token(e.to_string()))?;

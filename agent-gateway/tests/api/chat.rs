@@ -40,7 +40,7 @@ async fn adding_a_task_runs_the_tool_and_stores_the_whole_turn(backend: Backend)
     let first = stack.model.sent(0);
     assert_eq!(first[0].role, "system");
     assert_eq!(first.len(), 2);
-    assert_eq!(requests[0]["tools"].as_array().map(Vec::len), Some(5));
+    assert_eq!(requests[0]["tools"].as_array().map(Vec::len), Some(6));
     assert!(
         !requests[0].to_string().contains("alice"),
         "the user id never reaches the model"

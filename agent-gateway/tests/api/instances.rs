@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use todo_domain::UserId;
 use todo_gateway::mcp::{McpConfig, TaskServer};
+use todo_server::Caller;
 use todo_server::Secret;
 use todo_server::trace::TraceContext;
 use todo_testkit::{Backend, ServiceProcess, TestDatabase};
@@ -110,7 +111,7 @@ async fn two_task_servers_and_two_gateways_on_one_database_behave_as_one() {
             .expect("client")
         })
         .collect();
-    let user = UserId::parse("user0").expect("user");
+    let user = Caller::new(UserId::parse("user0").expect("user"));
     let trace = TraceContext::generate();
     let listed = clients[1]
         .call(&user, "list_tasks", "{}", &trace)
@@ -159,7 +160,7 @@ async fn two_task_servers_and_two_gateways_on_one_database_behave_as_one() {
     // And users stay apart on every instance.
     let theirs = clients[0]
         .call(
-            &UserId::parse("user1").expect("user"),
+            &Caller::new(UserId::parse("user1").expect("user")),
             "list_tasks",
             "{}",
             &trace,

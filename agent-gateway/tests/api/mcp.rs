@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde_json::json;
 use todo_domain::UserId;
 use todo_gateway::mcp::{McpConfig, McpError, TaskServer, function_definitions};
+use todo_server::Caller;
 use todo_server::Secret;
 use todo_server::trace::TraceContext;
 use todo_testkit::TestDatabase;
@@ -17,8 +18,8 @@ fn gateway(addr: std::net::SocketAddr) -> TaskServer {
     TaskServer::new(config).expect("client")
 }
 
-fn user(id: &str) -> UserId {
-    UserId::parse(id).expect("user")
+fn user(id: &str) -> Caller {
+    Caller::new(UserId::parse(id).expect("user"))
 }
 
 #[tokio::test]
@@ -35,6 +36,7 @@ async fn tools_become_function_definitions_and_calls_act_for_the_user() {
         names,
         [
             "add_task",
+            "add_tasks",
             "list_tasks",
             "complete_task",
             "delete_task",

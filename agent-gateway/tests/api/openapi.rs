@@ -199,16 +199,9 @@ async fn schemathesis_finds_the_gateway_true_to_its_openapi_document() {
         .arg(dir.join("schemathesis.toml"))
         .arg("run")
         .arg(stack.url("/openapi.json"))
-        .args([
-            "--checks",
-            "all",
-            "--max-examples",
-            "25",
-            "--workers",
-            "1",
-            "--seed",
-            "1",
-        ])
+        // Every check runs (the default), but for the exceptions the
+        // configuration file names and justifies.
+        .args(["--max-examples", "25", "--workers", "1", "--seed", "1"])
         .args([
             "--header",
             &format!("Authorization: Bearer {}", token("alice")),

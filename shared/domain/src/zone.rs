@@ -7,7 +7,7 @@ use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use crate::error::{Error, Result};
 
 /// An IANA time zone (`Europe/Paris`, `Pacific/Auckland`, `UTC`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Zone(chrono_tz::Tz);
 
 impl Default for Zone {
@@ -37,6 +37,12 @@ impl Zone {
             .ok()
             .and_then(|name| Self::parse(&name).ok())
             .unwrap_or(Self::UTC)
+    }
+
+    /// Every zone name this server knows (the IANA database it was built
+    /// with).
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
     }
 
     pub fn name(self) -> &'static str {

@@ -9,7 +9,7 @@ use crate::auth::{AuthError, TokenVerifier, bearer_token};
 
 /// The authenticated user of one request (or of a whole stdio session),
 /// and the time zone their "today" is in.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Caller {
     pub user: UserId,
     /// From `--timezone` on stdio, the token's `zoneinfo` claim over HTTP,
