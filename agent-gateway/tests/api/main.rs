@@ -17,4 +17,6 @@ mod mcp;
 mod metrics;
 mod openapi;
 mod streaming;
+mod task_model;
+mod task_routes;
 mod tracing;

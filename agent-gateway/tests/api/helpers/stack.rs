@@ -142,6 +142,27 @@ impl Stack {
             .collect()
     }
 
+    /// `method` on `path` as `user`, with a JSON body if given: the status
+    /// and the JSON answer (null when there is none).
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        user: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(token(user));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     /// DELETE `path` as `user`.
     pub async fn delete(&self, user: &str, path: &str) -> StatusCode {
         self.http
