@@ -1,9 +1,16 @@
-// The gateway's web chat: plain JavaScript, no build step, no third-party
-// code. Every text that comes from a user, a model or a tool is put in the
-// page with textContent, never as HTML.
+// The gateway's web chat: plain JavaScript modules, no build step; the one
+// third-party file is the vendored Markdown parser (see vendor/README.md).
+// Every text that comes from a user, a model or a tool is put in the page
+// with textContent or as elements built from Markdown tokens, never as HTML.
+
+import { renderMarkdown } from "/markdown.js";
+import { serverEvents } from "/stream.js";
+import { browserZone, forgetZone, taskPanel } from "/tasks.js";
 
 const $ = (id) => document.getElementById(id);
 const STORAGE_KEY = "todo-gateway-token";
+
+let panel = null;
 
 const state = {
   token: null,
@@ -43,7 +50,7 @@ function signIn(token) {
   $("app").hidden = false;
   newChat();
   loadConversations();
-  refreshTasks();
+  panel.refresh();
   $("message").focus();
   return true;
 }
@@ -154,6 +161,7 @@ async function openConversation(id) {
         settleChip(chip, call.result, call.is_error);
       }
     }
+    for (const item of list.querySelectorAll("li.assistant")) showMarkdown(item);
     markCurrent();
     $("message").focus();
   } catch (error) {
@@ -197,6 +205,16 @@ function addMessage(role, text) {
   $("messages").append(item);
   item.scrollIntoView({ block: "end" });
   return item;
+}
+
+/** An answer's text, once complete, rendered as Markdown. */
+function showMarkdown(message) {
+  const body = message.querySelector(".text");
+  const raw = body.textContent;
+  if (raw) {
+    body.replaceChildren(renderMarkdown(raw));
+    body.classList.add("markdown");
+  }
 }
 
 /** Add a step's text to an answer, on a line of its own after earlier text. */
@@ -247,12 +265,24 @@ async function send(text) {
   const chips = new Map();
   const body = { message: text };
   if (state.conversationId !== null) body.conversation_id = state.conversationId;
-  try {
-    const response = await api(userPath("/chat"), {
+  if (browserZone()) body.timezone = browserZone();
+  const post = () =>
+    api(userPath("/chat"), {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
       body: JSON.stringify(body),
     });
+  try {
+    let response;
+    try {
+      response = await post();
+    } catch (error) {
+      // A zone this server does not know: send without it (UTC).
+      if (error.status !== 422 || !body.timezone || !/timezone/.test(error.message)) throw error;
+      forgetZone();
+      delete body.timezone;
+      response = await post();
+    }
     let ended = false;
     let newStep = false;
     for await (const event of serverEvents(response)) {
@@ -277,6 +307,7 @@ async function send(text) {
         }
         case "done":
           if (!reply.querySelector(".text").textContent) appendText(reply, event.response);
+          showMarkdown(reply);
           ended = true;
           break;
         case "error":
@@ -294,61 +325,8 @@ async function send(text) {
     $("send").disabled = false;
     if (state.token) {
       loadConversations();
-      refreshTasks();
+      panel.refresh();
     }
-  }
-}
-
-/** The JSON events of a server-sent event stream. */
-async function* serverEvents(response) {
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += value.replace(/\r\n/g, "\n");
-    let end;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const data = block
-        .split("\n")
-        .filter((line) => line.startsWith("data:"))
-        .map((line) => line.slice(5).trimStart())
-        .join("\n");
-      if (data) yield JSON.parse(data);
-    }
-  }
-}
-
-// ---- tasks -------------------------------------------------------------------
-
-async function refreshTasks() {
-  try {
-    const response = await api(userPath("/tasks"));
-    const { tasks } = await response.json();
-    const list = $("tasks");
-    list.replaceChildren();
-    for (const task of tasks) {
-      const item = document.createElement("li");
-      item.classList.toggle("done", Boolean(task.completed));
-      const id = document.createElement("span");
-      id.className = "id";
-      id.textContent = `#${task.id}`;
-      const title = document.createElement("span");
-      title.className = "title";
-      title.textContent = task.title;
-      item.append(id, title);
-      if (task.completed) item.setAttribute("aria-label", `${task.title} (done)`);
-      list.append(item);
-    }
-    if (!tasks.length) {
-      const empty = document.createElement("li");
-      empty.textContent = "No tasks yet.";
-      list.append(empty);
-    }
-  } catch (error) {
-    if (error.status !== 401) showError(error);
   }
 }
 
@@ -378,6 +356,7 @@ function hideError() {
 // ---- wiring ------------------------------------------------------------------
 
 function start() {
+  panel = taskPanel($("task-panel"), { api, userPath, showError });
   $("token-form").addEventListener("submit", (event) => {
     event.preventDefault();
     signIn($("token-input").value.trim());

@@ -1,6 +1,7 @@
-//! The web chat at `/`: three files embedded in the binary (no build step,
-//! no third-party code, nothing fetched from elsewhere), served with a strict
-//! Content-Security-Policy ([`crate::http::assets`]). In development mode the page offers a sign-in as
+//! The web chat at `/`: its files embedded in the binary (no build step,
+//! nothing fetched from elsewhere; the one third-party file, the Markdown
+//! parser, is vendored with its licence in `web/vendor`), served with a
+//! strict Content-Security-Policy ([`crate::http::assets`]). In development mode the page offers a sign-in as
 //! any user name through `POST /dev/token`, a route that exists only then.
 
 use std::sync::Arc;
@@ -23,11 +24,19 @@ use crate::http::state::AppState;
 const INDEX: &str = include_str!("../../web/index.html");
 const SCRIPT: &str = include_str!("../../web/app.js");
 const STYLE: &str = include_str!("../../web/app.css");
+const TASKS: &str = include_str!("../../web/tasks.js");
+const MARKDOWN: &str = include_str!("../../web/markdown.js");
+const STREAM: &str = include_str!("../../web/stream.js");
+const MARKDOWN_IT: &str = include_str!("../../web/vendor/markdown-it.min.js");
 
 pub fn routes(dev: bool) -> OpenApiRouter<Arc<AppState>> {
     let routes = OpenApiRouter::new()
         .routes(routes!(index))
         .routes(routes!(script))
+        .routes(routes!(tasks_script))
+        .routes(routes!(markdown_script))
+        .routes(routes!(stream_script))
+        .routes(routes!(markdown_parser))
         .routes(routes!(style));
     if dev {
         routes.routes(routes!(dev_token))
@@ -51,6 +60,26 @@ async fn index(State(state): State<Arc<AppState>>) -> Response {
 embedded_file! {
     /// The web chat's script.
     script: "/app.js", "web", "JavaScript", "text/javascript" => SCRIPT
+}
+
+embedded_file! {
+    /// The web chat's task panel.
+    tasks_script: "/tasks.js", "web", "JavaScript", "text/javascript" => TASKS
+}
+
+embedded_file! {
+    /// The web chat's Markdown rendering (DOM nodes from the parser's tokens).
+    markdown_script: "/markdown.js", "web", "JavaScript", "text/javascript" => MARKDOWN
+}
+
+embedded_file! {
+    /// The web chat's reader of server-sent events.
+    stream_script: "/stream.js", "web", "JavaScript", "text/javascript" => STREAM
+}
+
+embedded_file! {
+    /// markdown-it 14 (MIT), vendored: the Markdown parser.
+    markdown_parser: "/vendor/markdown-it.min.js", "web", "JavaScript", "text/javascript" => MARKDOWN_IT
 }
 
 embedded_file! {

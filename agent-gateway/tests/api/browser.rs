@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use chrono::Datelike as _;
 use serde_json::json;
 use todo_testkit::{Backend, workspace_binary};
 
@@ -180,4 +181,84 @@ async fn the_page_is_locked_down_and_dev_sign_in_needs_the_flag() {
             .expect("post");
         assert_eq!(answer.status(), status, "{host}");
     }
+}
+
+/// The task panel (tick off, edit, filter, delete, phone width) and the
+/// assistant's Markdown, in Chromium in the zone Europe/Paris:
+/// `tests/browser/panel.mjs`.
+#[tokio::test]
+async fn the_task_panel_and_markdown_work_in_a_real_browser() {
+    let _turn = crate::helpers::one_at_a_time().await;
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "{chromium} is missing"
+    );
+    playwright().await;
+    let stack = Stack::start(Backend::Sqlite, &[("DEV_MODE", "1")]).await;
+    let today = todo_domain::Zone::parse("Europe/Paris")
+        .expect("zone")
+        .date_at(chrono::Utc::now());
+    let day = |date: chrono::NaiveDate| date.format("%Y-%m-%d").to_string();
+    let first_of = |months: u32| {
+        today
+            .with_day(1)
+            .and_then(|d| d.checked_add_months(chrono::Months::new(months)))
+            .expect("a date")
+    };
+    let (rent_due, rent_next) = (day(first_of(1)), day(first_of(2)));
+    let seeds = [
+        json!({"title": "Renew passport", "due": day(today - chrono::Days::new(1))}),
+        json!({"title": "Buy milk", "due": day(today)}),
+        json!({"title": "Call mom", "due": day(today + chrono::Days::new(1)), "priority": "high", "tags": ["family"]}),
+        json!({"title": "Pay rent", "due": rent_due, "recurrence": "FREQ=MONTHLY;BYMONTHDAY=1", "tags": ["home"]}),
+    ];
+    for seed in seeds {
+        let (status, body) = stack
+            .send(
+                reqwest::Method::POST,
+                "alice",
+                "/api/alice/tasks",
+                Some(seed),
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    }
+    stack.model.script(vec![ok(text(
+        "You have **3 tasks**:\n\n- Buy milk\n- Call mum (low)\n- Pay rent\n\nRent repeats with \
+         `FREQ=MONTHLY`; the passport is *done*. <img src=x onerror=alert(1)>",
+    ))]);
+    let artifacts = workspace_binary("todo-gateway")
+        .parent()
+        .and_then(|profile| profile.parent())
+        .expect("target dir")
+        .join("browser-artifacts");
+    let out = tokio::process::Command::new("node")
+        .arg(browser_dir().join("panel.mjs"))
+        .env("GATEWAY_URL", stack.url(""))
+        .env("ARTIFACTS_DIR", &artifacts)
+        .env("CHROMIUM", &chromium)
+        .env("TODAY", day(today))
+        .env("TOMORROW", day(today + chrono::Days::new(1)))
+        .env("RENT_NEXT", &rent_next)
+        .output()
+        .await
+        .expect("node");
+    assert!(
+        out.status.success(),
+        "{}\n{}\ngateway logs:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        stack.gateway.logs()
+    );
+    let mut tasks = stack.tasks("alice").await;
+    tasks.sort();
+    assert_eq!(
+        tasks,
+        [
+            ("Buy milk".to_owned(), true),
+            ("Call mum".to_owned(), false),
+            ("Pay rent".to_owned(), false),
+        ]
+    );
 }
