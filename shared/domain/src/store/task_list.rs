@@ -48,6 +48,32 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The database's plan for [`Store::list_tasks`] (executed, on
+    /// PostgreSQL): for the benchmark's report and for operators.
+    pub async fn explain_list_tasks(
+        &self,
+        user: &UserId,
+        request: &ListRequest,
+    ) -> Result<String, sqlx::Error> {
+        use sqlx::Row as _;
+        let (dialect, prefix) = match self.reader() {
+            Pool::Sqlite(_) => (Dialect::Sqlite, "explain query plan "),
+            Pool::Postgres(_) => (Dialect::Postgres, "explain (analyze, costs off) "),
+        };
+        let limit = request.limit.get() + 1;
+        let lines: Vec<String> = on_pool!(self.reader(), |pool| {
+            let mut query = QueryBuilder::new(prefix);
+            build(&mut query, dialect, user, request, limit);
+            let rows = query.build().fetch_all(pool).await?;
+            rows.iter()
+                .map(|row| row.try_get::<String, _>(row.len() - 1))
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        Ok(lines.join("\n"))
+    }
+}
+
 /// The statement, into `q`.
 fn build<DB>(
     q: &mut QueryBuilder<DB>,

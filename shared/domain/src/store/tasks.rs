@@ -8,6 +8,8 @@ use crate::store::pool::{Pool, Store};
 use crate::store::task_row::{TaskRow, TaskWrite};
 use crate::task::model::Task;
 use crate::task::new::NewTask;
+use crate::task::patch::InPlace;
+use crate::task::search::fold;
 use crate::task::tags::Tags;
 use crate::user::UserId;
 
@@ -133,6 +135,56 @@ impl Store {
         let row = on_pool!(self.writer(), |pool| sqlx::query_as::<_, TaskRow>(sql)
             .bind(id)
             .bind(user.as_str())
+            .bind(now)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row.map(Task::from))
+    }
+
+    /// Make `change` to one task in one statement. `None` when no row
+    /// changed: the task is missing, or the change would leave a repeating
+    /// task without a due (then [`Store::change_tasks`] tells which).
+    pub(crate) async fn update_in_place(
+        &self,
+        user: &UserId,
+        id: i64,
+        change: &InPlace<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Task>, sqlx::Error> {
+        let sql = concat!(
+            "update tasks set \
+             title = case when $3 then $4 else title end, \
+             search_title = case when $3 then $5 else search_title end, \
+             description = case when $6 then $7 else description end, \
+             search_body = case when $6 then $8 else search_body end, \
+             due = case when $9 then $10 else due end, \
+             due_key = case when $9 then $11 else due_key end, \
+             recurrence_start = case when $9 and recurrence is not null then $10 else recurrence_start end, \
+             priority = coalesce($12, priority), \
+             completed = coalesce($13, completed), \
+             completed_at = case when $13 and not completed then $14 \
+                                 when not $13 then null else completed_at end, \
+             updated_at = $14 \
+             where id = $1 and user_id = $2 and not ($9 and $10 is null and recurrence is not null) \
+             returning ",
+            task_columns!()
+        );
+        let due = change.due.as_ref().map(|d| d.as_ref());
+        let description = change.description.flatten();
+        let row = on_pool!(self.writer(), |pool| sqlx::query_as::<_, TaskRow>(sql)
+            .bind(id)
+            .bind(user.as_str())
+            .bind(change.title.is_some())
+            .bind(change.title)
+            .bind(change.title.map(fold))
+            .bind(change.description.is_some())
+            .bind(description)
+            .bind(description.map(fold).unwrap_or_default())
+            .bind(due.is_some())
+            .bind(due.flatten().map(|(text, _)| text.as_str()))
+            .bind(due.flatten().map(|(_, key)| key.as_str()))
+            .bind(change.priority)
+            .bind(change.completed)
             .bind(now)
             .fetch_optional(pool)
             .await)?;

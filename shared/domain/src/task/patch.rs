@@ -28,6 +28,17 @@ pub struct TaskPatch {
     completed: Option<bool>,
 }
 
+/// The values of a change that one `update` statement makes (see
+/// [`TaskPatch::in_place`]).
+pub(crate) struct InPlace<'a> {
+    pub(crate) title: Option<&'a str>,
+    pub(crate) description: Option<Option<&'a str>>,
+    /// The due as shown and its sort key; `Some(None)` clears it.
+    pub(crate) due: Option<Option<(String, String)>>,
+    pub(crate) priority: Option<i32>,
+    pub(crate) completed: Option<bool>,
+}
+
 /// A change as a client sent it. `Some(None)` clears a field.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RawPatch<'a> {
@@ -93,6 +104,26 @@ impl TaskPatch {
             title,
             description,
             ..Self::default()
+        })
+    }
+
+    /// This change as one statement's values, when it needs nothing of the
+    /// task as it is but what SQL can check (no tag edits, no new repeat
+    /// rule): the common case, written without a transaction.
+    pub(crate) fn in_place(&self) -> Option<InPlace<'_>> {
+        if self.tags.is_some()
+            || !self.add_tags.is_empty()
+            || !self.remove_tags.is_empty()
+            || self.recurrence.is_some()
+        {
+            return None;
+        }
+        Some(InPlace {
+            title: self.title.as_ref().map(Title::as_str),
+            description: self.description.as_ref().map(Description::as_deref),
+            due: self.due.map(|due| due.map(|d| (d.to_text(), d.key()))),
+            priority: self.priority.map(Priority::rank),
+            completed: self.completed,
         })
     }
 

@@ -96,6 +96,11 @@ pub async fn delete(store: &Store, user: &UserId, id: TaskId) -> Result<Task> {
 
 pub async fn update(store: &Store, user: &UserId, id: TaskId, patch: TaskPatch) -> Result<Task> {
     let at = now();
+    if let Some(change) = patch.in_place()
+        && let Some(task) = store.update_in_place(user, id.get(), &change, at).await?
+    {
+        return Ok(task);
+    }
     let mut changed = store
         .change_tasks(user, &[id.get()], |task| patch.apply(task, at).map(Some))
         .await?;
