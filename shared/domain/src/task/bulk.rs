@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
 use crate::store::Store;
+use crate::task::completion::completion;
 use crate::task::input::TaskId;
 use crate::task::model::{Completed, Task};
 use crate::task::patch::TaskPatch;
-use crate::task::service::completion;
 use crate::time::now;
 use crate::user::UserId;
 use crate::zone::Zone;

@@ -9,7 +9,6 @@ use crate::error::{Error, Result};
 use crate::page::Limit;
 use crate::task::due::DueBound;
 use crate::task::input::StatusFilter;
-use crate::task::model::Task;
 use crate::task::priority::Priority;
 use crate::task::search::SearchQuery;
 use crate::task::tags::Tag;
@@ -141,18 +140,6 @@ impl Cursor {
             _ => return Err(invalid()),
         };
         Ok(Self { id, key })
-    }
-
-    /// The position after `task` under `sort`.
-    pub(crate) fn after(task: &Task, sort: Sort, relevance: i32) -> Self {
-        let key = match sort {
-            Sort::Created => CursorKey::Created,
-            Sort::Due => CursorKey::Due(task.due.map(|d| d.key())),
-            Sort::Priority => CursorKey::Priority(task.priority.rank()),
-            Sort::Updated => CursorKey::Updated(task.updated_at),
-            Sort::Relevance => CursorKey::Relevance(relevance),
-        };
-        Self { id: task.id, key }
     }
 
     pub fn encode(&self) -> String {

@@ -5,6 +5,7 @@
 //! re-exported here, so callers write `task::add(…)` and `task::Title`.
 
 pub mod bulk;
+mod completion;
 pub mod due;
 pub mod input;
 pub mod listing;

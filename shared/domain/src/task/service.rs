@@ -4,13 +4,11 @@
 //! whose every query filters on it: a task of another user is "not found"
 //! through the very same code path as a task that does not exist.
 
-use chrono::{DateTime, Utc};
-
 use crate::error::{Error, Result};
 use crate::store::Store;
 use crate::task::bulk::TaskIds;
 use crate::task::input::TaskId;
-use crate::task::listing::{Cursor, ListRequest, Sort};
+use crate::task::listing::{Cursor, CursorKey, ListRequest, Sort};
 use crate::task::model::{Completed, Task, TaskPage};
 use crate::task::new::NewTask;
 use crate::task::patch::TaskPatch;
@@ -49,7 +47,7 @@ pub async fn list(store: &Store, user: &UserId, request: &ListRequest) -> Result
         found.truncate(limit as usize);
         found
             .last()
-            .map(|(task, relevance)| Cursor::after(task, request.sort, *relevance))
+            .map(|(task, relevance)| cursor_after(task, request.sort, *relevance))
     } else {
         None
     };
@@ -107,23 +105,16 @@ pub async fn update(store: &Store, user: &UserId, id: TaskId, patch: TaskPatch) 
     changed.pop().ok_or(not_found(id))
 }
 
-/// What completing `task` at `at` makes of it (`None`: nothing to do).
-pub(crate) fn completion(task: &Task, at: DateTime<Utc>, zone: Zone) -> (Option<Task>, bool) {
-    if task.completed {
-        return (None, false);
-    }
-    let mut next = task.clone();
-    next.updated_at = at;
-    if let (Some(rule), Some(due)) = (&task.recurrence, &task.due) {
-        let start = task.recurrence_start.unwrap_or(*due);
-        if let Some(following) = rule.next_after(&start, due, zone) {
-            next.due = Some(following);
-            return (Some(next), true);
-        }
-    }
-    next.completed = true;
-    next.completed_at = Some(at);
-    (Some(next), false)
+/// The position after `task` under `sort`.
+fn cursor_after(task: &Task, sort: Sort, relevance: i32) -> Cursor {
+    let key = match sort {
+        Sort::Created => CursorKey::Created,
+        Sort::Due => CursorKey::Due(task.due.map(|d| d.key())),
+        Sort::Priority => CursorKey::Priority(task.priority.rank()),
+        Sort::Updated => CursorKey::Updated(task.updated_at),
+        Sort::Relevance => CursorKey::Relevance(relevance),
+    };
+    Cursor { id: task.id, key }
 }
 
 fn not_found(id: TaskId) -> Error {
