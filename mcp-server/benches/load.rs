@@ -347,6 +347,8 @@ async fn bench() -> BenchResult<()> {
     // concurrency measured, beside the server's figure.
     if let Some((clients, calls)) = mixes.iter().max_by_key(|(c, _)| *c).copied() {
         let db = TestDatabase::new(Backend::Postgres).await;
+        // Opening a store applies the migrations: pgbench needs the table.
+        db.store().await.close().await;
         let statements =
             common::pgbench::statements_per_second(db.url(), clients, options.seconds).await?;
         notes.push(format!(

@@ -30,9 +30,14 @@ alter table tasks add column if not exists search tsvector
     ) stored;
 
 create index if not exists tasks_search on tasks using gin (search);
-create index if not exists tasks_user_id_due_key on tasks (user_id, due_key, id);
-create index if not exists tasks_user_id_priority on tasks (user_id, priority, id);
-create index if not exists tasks_user_id_updated on tasks (user_id, updated_at, id);
+-- Partial: a task without a due date, or with priority none, costs these
+-- indexes nothing on insert (most tasks). Every due filter compares due_key,
+-- which implies it is not null; the priority filter is written with its
+-- literal rank so that the planner sees it implies priority > 0. Sorting by
+-- "updated" has no index of its own (updated_at changes on every write): it
+-- sorts the user's tasks.
+create index if not exists tasks_user_id_due_key on tasks (user_id, due_key, id) where due_key is not null;
+create index if not exists tasks_user_id_priority on tasks (user_id, priority, id) where priority > 0;
 
 -- One row per tag of a task: "tasks with any of these tags".
 create table if not exists task_tags (

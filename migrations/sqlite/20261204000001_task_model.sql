@@ -21,9 +21,14 @@ alter table tasks add column completed_at text;
 alter table tasks add column search_title text;
 alter table tasks add column search_body text;
 
-create index if not exists tasks_user_id_due_key on tasks (user_id, due_key, id);
-create index if not exists tasks_user_id_priority on tasks (user_id, priority, id);
-create index if not exists tasks_user_id_updated on tasks (user_id, updated_at, id);
+-- Partial: a task without a due date, or with priority none, costs these
+-- indexes nothing on insert (most tasks). Every due filter compares due_key,
+-- which implies it is not null; the priority filter is written with its
+-- literal rank so that the planner sees it implies priority > 0. Sorting by
+-- "updated" has no index of its own (updated_at changes on every write): it
+-- sorts the user's tasks.
+create index if not exists tasks_user_id_due_key on tasks (user_id, due_key, id) where due_key is not null;
+create index if not exists tasks_user_id_priority on tasks (user_id, priority, id) where priority > 0;
 
 -- One row per tag of a task: "tasks with any of these tags".
 create table if not exists task_tags (
@@ -37,7 +42,7 @@ create index if not exists task_tags_user_id_tag on task_tags (user_id, tag, tas
 -- Full-text index over the folded words, kept in step by triggers.
 create virtual table if not exists tasks_fts using fts5 (
     search_title, search_body,
-    content = 'tasks', content_rowid = 'id',
+    content = 'tasks', content_rowid = 'id', columnsize = 0,
     tokenize = 'unicode61 remove_diacritics 2'
 );
 create trigger if not exists tasks_fts_insert after insert on tasks begin
@@ -48,7 +53,8 @@ create trigger if not exists tasks_fts_delete after delete on tasks begin
     insert into tasks_fts (tasks_fts, rowid, search_title, search_body)
     values ('delete', old.id, old.search_title, old.search_body);
 end;
-create trigger if not exists tasks_fts_update after update of search_title, search_body on tasks begin
+create trigger if not exists tasks_fts_update after update of search_title, search_body on tasks
+when old.search_title is not new.search_title or old.search_body is not new.search_body begin
     insert into tasks_fts (tasks_fts, rowid, search_title, search_body)
     values ('delete', old.id, old.search_title, old.search_body);
     insert into tasks_fts (rowid, search_title, search_body)

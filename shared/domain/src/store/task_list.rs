@@ -113,8 +113,10 @@ fn build<DB>(
         q.push(" and completed = ").push_bind(false);
         due_range(q, bound, "<=");
     }
+    // The rank is one of four constants, written as a literal so that the
+    // planner can use the partial index `where priority > 0`.
     if let Some(priority) = filter.min_priority {
-        q.push(" and priority >= ").push_bind(priority.rank());
+        q.push(format_args!(" and priority >= {}", priority.rank()));
     }
     if !filter.tags.is_empty() {
         q.push(" and id in (select task_id from task_tags where user_id = ");
