@@ -14,7 +14,7 @@ use crate::store::task_row::RankedRow;
 use crate::task::due::DueBound;
 use crate::task::listing::{CursorKey, ListRequest, Sort};
 use crate::task::model::Task;
-use crate::task::search::SearchQuery;
+use crate::task::search::{SearchQuery, scope};
 use crate::user::UserId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,9 +91,10 @@ fn build<DB>(
 {
     let filter = &request.filter;
     let ranked = request.sort == Sort::Relevance;
+    let scope = scope(user);
     q.push(concat!("select ", task_columns!(), ", "));
     match (&filter.query, ranked) {
-        (Some(search), true) => relevance(q, dialect, search),
+        (Some(search), true) => relevance(q, dialect, &scope, search),
         _ => {
             q.push("0");
         }
@@ -132,11 +133,11 @@ fn build<DB>(
         match dialect {
             Dialect::Sqlite => {
                 q.push(" and id in (select rowid from tasks_fts where tasks_fts match ");
-                q.push_bind(search.fts5(None)).push(")");
+                q.push_bind(search.fts5(&scope, None)).push(")");
             }
             Dialect::Postgres => {
                 q.push(" and search @@ to_tsquery('simple', ");
-                q.push_bind(search.tsquery(false)).push(")");
+                q.push_bind(search.tsquery(&scope, false)).push(")");
             }
         }
     }
@@ -169,9 +170,9 @@ fn build<DB>(
             CursorKey::Relevance(tier) => {
                 if let Some(search) = &filter.query {
                     q.push(" and (");
-                    relevance(q, dialect, search);
+                    relevance(q, dialect, &scope, search);
                     q.push(" < ").push_bind(*tier).push(" or (");
-                    relevance(q, dialect, search);
+                    relevance(q, dialect, &scope, search);
                     q.push(" = ").push_bind(*tier);
                     q.push(" and id < ").push_bind(id).push("))");
                 }
@@ -189,7 +190,7 @@ fn build<DB>(
 }
 
 /// 1 when every searched word is in the title, else 0.
-fn relevance<DB>(q: &mut QueryBuilder<DB>, dialect: Dialect, search: &SearchQuery)
+fn relevance<DB>(q: &mut QueryBuilder<DB>, dialect: Dialect, scope: &str, search: &SearchQuery)
 where
     DB: Database,
     String: for<'t> Encode<'t, DB> + Type<DB>,
@@ -197,12 +198,12 @@ where
     match dialect {
         Dialect::Sqlite => {
             q.push("(case when id in (select rowid from tasks_fts where tasks_fts match ");
-            q.push_bind(search.fts5(Some("search_title")));
+            q.push_bind(search.fts5(scope, Some("search_title")));
             q.push(") then 1 else 0 end)");
         }
         Dialect::Postgres => {
             q.push("(case when search @@ to_tsquery('simple', ");
-            q.push_bind(search.tsquery(true));
+            q.push_bind(search.tsquery(scope, true));
             q.push(") then 1 else 0 end)");
         }
     }

@@ -104,15 +104,20 @@ pub(crate) struct TaskWrite<'a> {
 }
 
 impl<'a> TaskWrite<'a> {
-    pub(crate) fn new(task: &'a Task) -> Self {
+    /// `task`'s values, its text folded in `scope` (its owner's).
+    pub(crate) fn new(task: &'a Task, scope: &str) -> Self {
         Self {
             task,
             due: task.due.map(|d| d.to_text()),
             due_key: task.due.map(|d| d.key()),
             tags: task.tags.to_stored(),
             recurrence_start: task.recurrence_start.map(|d| d.to_text()),
-            search_title: fold(&task.title),
-            search_body: task.description.as_deref().map(fold).unwrap_or_default(),
+            search_title: fold(scope, &task.title),
+            search_body: task
+                .description
+                .as_deref()
+                .map(|d| fold(scope, d))
+                .unwrap_or_default(),
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::store::task_row::{TaskRow, TaskWrite};
 use crate::task::model::Task;
 use crate::task::new::NewTask;
 use crate::task::patch::InPlace;
-use crate::task::search::fold;
+use crate::task::search::{fold, scope};
 use crate::task::tags::Tags;
 use crate::user::UserId;
 
@@ -72,7 +72,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Vec<Task>> {
         let drafts: Vec<Task> = tasks.iter().map(|t| draft(t, now)).collect();
-        let writes: Vec<TaskWrite<'_>> = drafts.iter().map(TaskWrite::new).collect();
+        let scope = scope(user);
+        let writes: Vec<TaskWrite<'_>> = drafts.iter().map(|d| TaskWrite::new(d, &scope)).collect();
         if let [write] = writes.as_slice()
             && write.task.tags.is_empty()
         {
@@ -169,6 +170,7 @@ impl Store {
              returning ",
             task_columns!()
         );
+        let scope = scope(user);
         let due = change.due.as_ref().map(|d| d.as_ref());
         let description = change.description.flatten();
         let row = on_pool!(self.writer(), |pool| sqlx::query_as::<_, TaskRow>(sql)
@@ -176,10 +178,10 @@ impl Store {
             .bind(user.as_str())
             .bind(change.title.is_some())
             .bind(change.title)
-            .bind(change.title.map(fold))
+            .bind(change.title.map(|t| fold(&scope, t)))
             .bind(change.description.is_some())
             .bind(description)
-            .bind(description.map(fold).unwrap_or_default())
+            .bind(description.map(|d| fold(&scope, d)).unwrap_or_default())
             .bind(due.is_some())
             .bind(due.flatten().map(|(text, _)| text.as_str()))
             .bind(due.flatten().map(|(_, key)| key.as_str()))
@@ -208,6 +210,7 @@ impl Store {
             Pool::Sqlite(_) => GET,
             Pool::Postgres(_) => LOCK_PG,
         };
+        let scope = scope(user);
         on_pool!(self.writer(), |pool| {
             let mut tx = pool.begin().await?;
             let mut changed = Vec::with_capacity(ids.len());
@@ -222,7 +225,7 @@ impl Store {
                     changed.push(task);
                     continue;
                 };
-                let write = TaskWrite::new(&next);
+                let write = TaskWrite::new(&next, &scope);
                 bind_task!(sqlx::query(WRITE).bind(id).bind(user.as_str()), write)
                     .execute(&mut *tx)
                     .await?;
