@@ -365,20 +365,5 @@ async fn bench() -> BenchResult<()> {
 }
 
 fn main() {
-    // One thread for the load generator: it leaves the other core to the
-    // server and makes no cross-thread wake-ups of its own.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("runtime: {error}");
-            std::process::exit(1);
-        }
-    };
-    if let Err(error) = runtime.block_on(bench()) {
-        eprintln!("bench failed: {error}");
-        std::process::exit(1);
-    }
+    common::run_on_one_thread(bench());
 }

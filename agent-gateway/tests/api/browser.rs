@@ -22,15 +22,48 @@ async fn playwright() {
     todo_testkit::npm_ci(&browser_dir(), "playwright-core").await;
 }
 
-#[tokio::test]
-async fn the_web_chat_works_in_a_real_browser() {
-    let _turn = crate::helpers::one_at_a_time().await;
+/// Chromium, checked to be there, and playwright-core, installed.
+async fn chromium() -> String {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         std::path::Path::new(&chromium).exists(),
         "{chromium} is missing: install Debian's chromium package (.ci/run does)"
     );
     playwright().await;
+    chromium
+}
+
+/// Run the browser script `script` against `stack` with `env` besides the
+/// gateway's URL, the screenshots' folder and the browser; fail with its
+/// output and the gateway's logs unless it passes.
+async fn run_script(stack: &Stack, chromium: &str, script: &str, env: &[(&str, String)]) {
+    let artifacts = workspace_binary("todo-gateway")
+        .parent()
+        .and_then(|profile| profile.parent())
+        .expect("target dir")
+        .join("browser-artifacts");
+    let out = tokio::process::Command::new("node")
+        .arg(browser_dir().join(script))
+        .env("GATEWAY_URL", stack.url(""))
+        .env("ARTIFACTS_DIR", &artifacts)
+        .env("CHROMIUM", chromium)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .await
+        .expect("node");
+    assert!(
+        out.status.success(),
+        "{}\n{}\ngateway logs:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        stack.gateway.logs()
+    );
+}
+
+#[tokio::test]
+async fn the_web_chat_works_in_a_real_browser() {
+    let _turn = crate::helpers::one_at_a_time().await;
+    let chromium = chromium().await;
     let stack = Stack::start(
         Backend::Sqlite,
         &[("DEV_MODE", "1"), ("RATE_LIMIT_PER_MINUTE", "3")],
@@ -57,27 +90,13 @@ async fn the_web_chat_works_in_a_real_browser() {
         status(500),
         status(500),
     ]);
-    let artifacts = workspace_binary("todo-gateway")
-        .parent()
-        .and_then(|profile| profile.parent())
-        .expect("target dir")
-        .join("browser-artifacts");
-    let out = tokio::process::Command::new("node")
-        .arg(browser_dir().join("chat.mjs"))
-        .env("GATEWAY_URL", stack.url(""))
-        .env("ARTIFACTS_DIR", &artifacts)
-        .env("CHROMIUM", &chromium)
-        .env("ALICE_TOKEN", token("alice"))
-        .output()
-        .await
-        .expect("node");
-    assert!(
-        out.status.success(),
-        "{}\n{}\ngateway logs:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        stack.gateway.logs()
-    );
+    run_script(
+        &stack,
+        &chromium,
+        "chat.mjs",
+        &[("ALICE_TOKEN", token("alice"))],
+    )
+    .await;
     let mut tasks = stack.tasks("alice").await;
     tasks.sort();
     assert_eq!(
@@ -228,29 +247,12 @@ async fn the_task_panel_and_markdown_work_in_a_real_browser() {
         "You have **3 tasks**:\n\n- Buy milk\n- Call mum (low)\n- Pay rent\n\nRent repeats with \
          `FREQ=MONTHLY`; the passport is *done*. <img src=x onerror=alert(1)>",
     ))]);
-    let artifacts = workspace_binary("todo-gateway")
-        .parent()
-        .and_then(|profile| profile.parent())
-        .expect("target dir")
-        .join("browser-artifacts");
-    let out = tokio::process::Command::new("node")
-        .arg(browser_dir().join("panel.mjs"))
-        .env("GATEWAY_URL", stack.url(""))
-        .env("ARTIFACTS_DIR", &artifacts)
-        .env("CHROMIUM", &chromium)
-        .env("TODAY", day(today))
-        .env("TOMORROW", day(today + chrono::Days::new(1)))
-        .env("RENT_NEXT", &rent_next)
-        .output()
-        .await
-        .expect("node");
-    assert!(
-        out.status.success(),
-        "{}\n{}\ngateway logs:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        stack.gateway.logs()
-    );
+    let env = [
+        ("TODAY", day(today)),
+        ("TOMORROW", day(today + chrono::Days::new(1))),
+        ("RENT_NEXT", rent_next),
+    ];
+    run_script(&stack, &chromium, "panel.mjs", &env).await;
     let mut tasks = stack.tasks("alice").await;
     tasks.sort();
     assert_eq!(
