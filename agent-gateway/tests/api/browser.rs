@@ -35,8 +35,14 @@ async fn chromium() -> String {
 
 /// Run the browser script `script` against `stack` with `env` besides the
 /// gateway's URL, the screenshots' folder and the browser; fail with its
-/// output and the gateway's logs unless it passes.
-async fn run_script(stack: &Stack, chromium: &str, script: &str, env: &[(&str, String)]) {
+/// output and the gateway's logs unless it passes. Answers the screenshots'
+/// folder.
+async fn run_script(
+    stack: &Stack,
+    chromium: &str,
+    script: &str,
+    env: &[(&str, String)],
+) -> PathBuf {
     let artifacts = workspace_binary("todo-gateway")
         .parent()
         .and_then(|profile| profile.parent())
@@ -58,6 +64,7 @@ async fn run_script(stack: &Stack, chromium: &str, script: &str, env: &[(&str, S
         String::from_utf8_lossy(&out.stderr),
         stack.gateway.logs()
     );
+    artifacts
 }
 
 #[tokio::test]
