@@ -97,7 +97,7 @@ async fn the_web_chat_works_in_a_real_browser() {
         status(500),
         status(500),
     ]);
-    run_script(
+    let artifacts = run_script(
         &stack,
         &chromium,
         "chat.mjs",
