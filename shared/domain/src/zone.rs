@@ -49,6 +49,10 @@ impl Zone {
         self.0.name()
     }
 
+    pub(crate) fn from_tz(tz: chrono_tz::Tz) -> Self {
+        Self(tz)
+    }
+
     pub fn tz(self) -> chrono_tz::Tz {
         self.0
     }

@@ -101,7 +101,7 @@ impl Recurrence {
         zone: Zone,
     ) -> Result<(rrule::RRuleSet, Frame), rrule::RRuleError> {
         let frame = Frame::for_due(start, zone);
-        let rule: RRule<Unvalidated> = self.0.parse()?;
+        let rule: RRule<Unvalidated> = frame.until_as_instant(&self.0).parse()?;
         let set = rule.build(frame.instant(start))?;
         Ok((set, frame))
     }
@@ -130,6 +130,30 @@ impl Frame {
                 }
             }
         }
+    }
+
+    /// `rule` with a date-only `UNTIL=20270401` (the usual form for a
+    /// series of whole days) written as the last second of that day in this
+    /// frame, in UTC: the crate wants UNTIL in UTC when the start is zoned.
+    fn until_as_instant(&self, rule: &str) -> String {
+        rule.split(';')
+            .map(|part| {
+                let day = part
+                    .strip_prefix("UNTIL=")
+                    .filter(|v| v.len() == 8)
+                    .and_then(|v| chrono::NaiveDate::parse_from_str(v, "%Y%m%d").ok());
+                let Some(day) = day else {
+                    return part.to_owned();
+                };
+                let last = day.and_hms_opt(23, 59, 59).unwrap_or_default();
+                let until = match self {
+                    Self::Zone(tz) => Zone::from_tz(*tz).end_of(day).naive_utc(),
+                    Self::Day | Self::Offset(_) => last,
+                };
+                format!("UNTIL={}", until.format("%Y%m%dT%H%M%SZ"))
+            })
+            .collect::<Vec<_>>()
+            .join(";")
     }
 
     fn instant(&self, due: &Due) -> DateTime<Tz> {
@@ -242,5 +266,69 @@ mod tests {
             .err()
             .map(|e| e.to_string());
         assert!(message.is_some_and(|m| m.contains("needs a due date")));
+    }
+}
+
+#[cfg(test)]
+mod until_tests {
+    use super::*;
+
+    fn next(rule: &str, due: &str, zone: &str) -> Result<Option<String>, String> {
+        let due = Due::parse("due", due).map_err(|e| e.to_string())?;
+        let rule = Recurrence::parse(rule, Some(&due)).map_err(|e| e.to_string())?;
+        let zone = Zone::parse(zone).map_err(|e| e.to_string())?;
+        Ok(rule.next_after(&due, &due, zone).map(|d| d.to_text()))
+    }
+
+    #[test]
+    fn until_in_every_form_works_in_every_frame() {
+        for (rule, due, zone) in [
+            ("FREQ=DAILY;UNTIL=20270401", "2027-03-25", "Europe/Paris"),
+            (
+                "FREQ=DAILY;UNTIL=20270401T000000Z",
+                "2027-03-25",
+                "Europe/Paris",
+            ),
+            (
+                "FREQ=DAILY;UNTIL=20270401",
+                "2027-03-25T09:00:00+01:00",
+                "Europe/Paris",
+            ),
+            (
+                "FREQ=DAILY;UNTIL=20270401T000000Z",
+                "2027-03-25T09:00:00+01:00",
+                "Europe/Paris",
+            ),
+            (
+                "FREQ=DAILY;UNTIL=20270401T000000Z",
+                "2027-03-25T09:00:00+05:00",
+                "Europe/Paris",
+            ),
+            (
+                "FREQ=DAILY;UNTIL=20270401T000000Z",
+                "2027-03-25T09:00:00Z",
+                "UTC",
+            ),
+        ] {
+            let next = next(rule, due, zone);
+            assert!(matches!(next, Ok(Some(_))), "{rule} {due} {zone}: {next:?}");
+        }
+        // UNTIL ends the series on its day, inclusive.
+        assert_eq!(
+            next("FREQ=DAILY;UNTIL=20270326", "2027-03-25", "UTC"),
+            Ok(Some("2027-03-26".into()))
+        );
+        assert_eq!(
+            next("FREQ=DAILY;UNTIL=20270325", "2027-03-25", "UTC"),
+            Ok(None)
+        );
+        assert_eq!(
+            next(
+                "FREQ=DAILY;UNTIL=20270326",
+                "2027-03-25T23:30:00+01:00",
+                "Europe/Paris"
+            ),
+            Ok(Some("2027-03-26T23:30:00+01:00".into()))
+        );
     }
 }
