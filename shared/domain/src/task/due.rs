@@ -27,7 +27,7 @@ impl Due {
             DateTime::parse_from_rfc3339(raw).ok().map(Self::At)
         };
         match due {
-            Some(due) if (1970..=9999).contains(&due.year()) => Ok(due),
+            Some(due) if due.in_range() => Ok(due),
             Some(_) => Err(Error::invalid(
                 field,
                 format!(
@@ -48,6 +48,11 @@ impl Due {
     /// What was stored, read back. `None` for text that is not a due.
     pub(crate) fn from_stored(raw: &str) -> Option<Self> {
         Self::parse("due", raw).ok()
+    }
+
+    /// Within the years a due may have (1970 to 9999)?
+    pub(crate) fn in_range(&self) -> bool {
+        (1970..=9999).contains(&self.year())
     }
 
     fn year(&self) -> i32 {

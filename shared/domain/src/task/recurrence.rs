@@ -92,7 +92,8 @@ impl Recurrence {
         let current_at = frame.instant(current);
         let result = set.after(current_at).all(3);
         let next = result.dates.into_iter().find(|at| *at > current_at)?;
-        Some(frame.due(next))
+        // Dues stay within the years 1970 to 9999: past them, the series ends.
+        Some(frame.due(next)).filter(|due| due.in_range())
     }
 
     fn series(
@@ -330,5 +331,34 @@ mod until_tests {
             ),
             Ok(Some("2027-03-26T23:30:00+01:00".into()))
         );
+    }
+}
+
+#[cfg(test)]
+mod end_tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_that_never_occurs_again_completes_the_task() {
+        // February 30th: the crate gives up after its iteration limit
+        // (about 12 ms in a release build), and the task completes.
+        let due = Due::parse("due", "2026-12-01").ok();
+        let rule = Recurrence::parse("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", due.as_ref());
+        let next = rule
+            .ok()
+            .zip(due)
+            .and_then(|(r, d)| r.next_after(&d, &d, Zone::UTC));
+        assert_eq!(next, None);
+        // The last day there is: no year 10000.
+        let (due, last) = (
+            Due::parse("due", "2026-12-01").ok(),
+            Due::parse("due", "9999-12-31").ok(),
+        );
+        let rule = Recurrence::parse("FREQ=DAILY", due.as_ref());
+        let next = rule
+            .ok()
+            .zip(due.zip(last))
+            .and_then(|(r, (d, l))| r.next_after(&d, &l, Zone::UTC));
+        assert_eq!(next, None);
     }
 }
