@@ -10,3 +10,4 @@ mod http_transport;
 mod isolation;
 mod smoke;
 mod tools;
+mod zones;

@@ -277,6 +277,112 @@ async fn bad_input_gets_a_clear_tool_error_and_writes_nothing(backend: Backend) 
             json!({"cursor": "nonsense"}),
             "cursor is not valid",
         ),
+        // The task model's fields: each names the field and the accepted form.
+        (
+            "add_task",
+            json!({"title": "x", "due": "2026-02-30"}),
+            "due must be a date like 2026-12-24 or a date-time with offset like 2026-12-24T09:00:00+01:00, got \"2026-02-30\"",
+        ),
+        (
+            "add_task",
+            json!({"title": "x", "due": "1969-12-31"}),
+            "due must be in the years 1970 to 9999",
+        ),
+        (
+            "add_task",
+            json!({"title": "x", "priority": "urgent"}),
+            "priority must be \"none\", \"low\", \"medium\" or \"high\", got \"urgent\"",
+        ),
+        (
+            "add_task",
+            json!({"title": "x", "tags": ["ok", " "]}),
+            "each tag in tags must be 1 to 40 characters after trimming",
+        ),
+        (
+            "add_task",
+            json!({"title": "x", "tags": (0..21).map(|n| format!("t{n}")).collect::<Vec<_>>()}),
+            "a task has at most 20 tags, this would give it 21",
+        ),
+        (
+            "add_task",
+            json!({"title": "x", "recurrence": "FREQ=MONTHLY"}),
+            "recurrence needs a due date to start from",
+        ),
+        (
+            "add_task",
+            json!({"title": "x", "due": "2026-12-01", "recurrence": "every month"}),
+            "recurrence must be an RRULE like FREQ=MONTHLY;BYMONTHDAY=1",
+        ),
+        (
+            "add_task",
+            json!({"title": "x", "due": "2026-12-01", "recurrence": "FREQ=HOURLY"}),
+            "recurrence must be an RRULE like FREQ=MONTHLY;BYMONTHDAY=1",
+        ),
+        (
+            "add_tasks",
+            json!({"tasks": []}),
+            "tasks must hold 1 to 50 tasks, got 0",
+        ),
+        (
+            "add_tasks",
+            json!({"tasks": (0..51).map(|n| json!({"title": format!("t{n}")})).collect::<Vec<_>>()}),
+            "tasks must hold 1 to 50 tasks, got 51",
+        ),
+        (
+            "add_tasks",
+            json!({"tasks": [{"title": "fine"}, {"title": "bad", "due": "soon"}]}),
+            "tasks[1]: due must be a date like 2026-12-24",
+        ),
+        (
+            "list_tasks",
+            json!({"sort": "alphabetical"}),
+            "sort must be \"created\", \"due\", \"priority\" or \"updated\", got \"alphabetical\"",
+        ),
+        (
+            "list_tasks",
+            json!({"due_before": "next week"}),
+            "due_before must be a date like 2026-12-24",
+        ),
+        (
+            "list_tasks",
+            json!({"query": "!!!"}),
+            "query must be 1 to 10 words",
+        ),
+        (
+            "list_tasks",
+            json!({"cursor": "t5", "sort": "due"}),
+            "cursor is not valid",
+        ),
+        (
+            "complete_task",
+            json!({"task_id": id, "task_ids": [id]}),
+            "give either task_id (one task) or task_ids (several), not both",
+        ),
+        (
+            "complete_task",
+            json!({"task_ids": (1..=101).collect::<Vec<i64>>()}),
+            "task_ids must list 1 to 100 task ids, got 101",
+        ),
+        (
+            "delete_task",
+            json!({"task_ids": [id, 987654321]}),
+            "Task 987654321 not found",
+        ),
+        (
+            "update_task",
+            json!({"task_ids": [id, 987654321], "title": "changed"}),
+            "Task 987654321 not found",
+        ),
+        (
+            "update_task",
+            json!({"task_id": id, "tags": ["a"], "add_tags": ["b"]}),
+            "give either tags (the whole new list) or add_tags/remove_tags, not both",
+        ),
+        (
+            "update_task",
+            json!({"task_id": id, "recurrence": "FREQ=DAILY"}),
+            "recurrence needs a due date to start from",
+        ),
         (
             "complete_task",
             json!({"task_id": -1}),
