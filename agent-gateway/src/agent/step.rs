@@ -18,7 +18,6 @@ use crate::agent::report::{
 use crate::agent::turn::Agent;
 use crate::history;
 use crate::llm::ChatMessage;
-use crate::mcp::function_definitions;
 
 pub const SYSTEM_PROMPT: &str = "You are a helpful assistant that manages the user's task list with \
 the tools you are given. Confirm every action you take in one friendly sentence that names the task. \
@@ -65,7 +64,7 @@ impl Agent {
         } = scope;
         let user = caller.user();
         let listed = std::time::Instant::now();
-        let tools = function_definitions(&self.tasks.tools(caller).await?);
+        let tools = self.tasks.functions(caller).await?;
         let tools_time = listed.elapsed();
 
         let mut messages = vec![ChatMessage::system(system_prompt(

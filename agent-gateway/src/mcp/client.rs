@@ -32,6 +32,8 @@ use todo_server::{Metrics, Secret};
 use tokio::sync::{Mutex, RwLock};
 use tokio::time::Instant;
 
+use crate::llm::ToolDefinition;
+use crate::mcp::functions::function_definitions;
 use crate::mcp::traced::TracedHttp;
 
 type Client = RunningService<RoleClient, ()>;
@@ -118,6 +120,9 @@ struct Inner {
     metrics: Option<Arc<Metrics>>,
     clients: Mutex<HashMap<Caller, UserClient>>,
     tools: RwLock<Option<(Instant, Arc<[Tool]>)>>,
+    /// The model's function definitions of the cached tools, made once per
+    /// tool list rather than once per turn (the schemas are large).
+    functions: RwLock<Option<(Arc<[Tool]>, Arc<[ToolDefinition]>)>>,
 }
 
 impl TaskServer {
@@ -144,6 +149,7 @@ impl TaskServer {
                 metrics,
                 clients: Mutex::new(HashMap::new()),
                 tools: RwLock::new(None),
+                functions: RwLock::new(None),
             }),
         })
     }
@@ -165,6 +171,20 @@ impl TaskServer {
         };
         *self.inner.tools.write().await = Some((Instant::now(), tools.clone()));
         Ok(tools)
+    }
+
+    /// The task server's tools as the model's function definitions, made
+    /// once for each tool list [`TaskServer::tools`] caches.
+    pub async fn functions(&self, user: &Caller) -> Result<Arc<[ToolDefinition]>, McpError> {
+        let tools = self.tools(user).await?;
+        if let Some((made_from, functions)) = self.inner.functions.read().await.as_ref()
+            && Arc::ptr_eq(made_from, &tools)
+        {
+            return Ok(functions.clone());
+        }
+        let functions: Arc<[ToolDefinition]> = function_definitions(&tools).into();
+        *self.inner.functions.write().await = Some((tools, functions.clone()));
+        Ok(functions)
     }
 
     /// Call `tool` for `user` with the model's arguments (a JSON text), on
