@@ -122,8 +122,11 @@ struct Inner {
     tools: RwLock<Option<(Instant, Arc<[Tool]>)>>,
     /// The model's function definitions of the cached tools, made once per
     /// tool list rather than once per turn (the schemas are large).
-    functions: RwLock<Option<(Arc<[Tool]>, Arc<[ToolDefinition]>)>>,
+    functions: RwLock<Option<Functions>>,
 }
+
+/// Function definitions, and the tool list they were made from.
+type Functions = (Arc<[Tool]>, Arc<[ToolDefinition]>);
 
 impl TaskServer {
     pub fn new(config: McpConfig) -> Result<Self, reqwest::Error> {
