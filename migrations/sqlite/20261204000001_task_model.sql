@@ -39,24 +39,31 @@ create table if not exists task_tags (
 );
 create index if not exists task_tags_user_id_tag on task_tags (user_id, tag, task_id);
 
--- Full-text index over the folded words, kept in step by triggers.
+-- Full-text index over the folded words, kept in step by triggers. A row is
+-- in the index exactly when its search_title is not null: rows from before
+-- this migration, or written by an older release, are added when their text
+-- is folded (an FTS5 'delete' of a row it never indexed would corrupt it).
 create virtual table if not exists tasks_fts using fts5 (
     search_title, search_body,
     content = 'tasks', content_rowid = 'id', columnsize = 0,
     tokenize = 'unicode61 remove_diacritics 2'
 );
-create trigger if not exists tasks_fts_insert after insert on tasks begin
+create trigger if not exists tasks_fts_insert after insert on tasks
+when new.search_title is not null begin
     insert into tasks_fts (rowid, search_title, search_body)
     values (new.id, new.search_title, new.search_body);
 end;
-create trigger if not exists tasks_fts_delete after delete on tasks begin
+create trigger if not exists tasks_fts_delete after delete on tasks
+when old.search_title is not null begin
     insert into tasks_fts (tasks_fts, rowid, search_title, search_body)
     values ('delete', old.id, old.search_title, old.search_body);
 end;
 create trigger if not exists tasks_fts_update after update of search_title, search_body on tasks
 when old.search_title is not new.search_title or old.search_body is not new.search_body begin
     insert into tasks_fts (tasks_fts, rowid, search_title, search_body)
-    values ('delete', old.id, old.search_title, old.search_body);
+    select 'delete', old.id, old.search_title, old.search_body
+    where old.search_title is not null;
     insert into tasks_fts (rowid, search_title, search_body)
-    values (new.id, new.search_title, new.search_body);
+    select new.id, new.search_title, new.search_body
+    where new.search_title is not null;
 end;

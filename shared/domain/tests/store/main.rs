@@ -5,4 +5,5 @@ mod conversations;
 mod helpers;
 mod task_changes;
 mod task_listing;
+mod task_upgrade;
 mod tasks;
