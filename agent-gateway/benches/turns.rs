@@ -310,15 +310,8 @@ async fn bench() -> BenchResult<()> {
     let concurrency: Vec<usize> = value("--concurrency")
         .map(|c| c.split(',').filter_map(|n| n.parse().ok()).collect())
         .unwrap_or_else(|| vec![1, 8, 32]);
-    let backends: Vec<Backend> = value("--backends")
-        .unwrap_or_else(|| "sqlite,postgres".into())
-        .split(',')
-        .filter_map(|b| match b {
-            "sqlite" => Some(Backend::Sqlite),
-            "postgres" => Some(Backend::Postgres),
-            _ => None,
-        })
-        .collect();
+    let backends =
+        Backend::parse_list(&value("--backends").unwrap_or_else(|| "sqlite,postgres".into()));
     let continued = match value("--conversations").as_deref() {
         None | Some("new") => false,
         Some("continued") => true,

@@ -62,16 +62,7 @@ fn options() -> Options {
     while i < args.len() {
         match (args[i].as_str(), args.get(i + 1)) {
             ("--seconds", Some(v)) => options.seconds = v.parse().unwrap_or(5),
-            ("--backends", Some(v)) => {
-                options.backends = v
-                    .split(',')
-                    .filter_map(|b| match b {
-                        "sqlite" => Some(Backend::Sqlite),
-                        "postgres" => Some(Backend::Postgres),
-                        _ => None,
-                    })
-                    .collect()
-            }
+            ("--backends", Some(v)) => options.backends = Backend::parse_list(v),
             ("--workload", Some(v)) => {
                 options.workload = match v.as_str() {
                     "add" => Workload::Add,
@@ -303,10 +294,7 @@ async fn bench() -> BenchResult<()> {
     let mut notes = Vec::new();
     let mut mixes = Vec::new();
     for backend in &options.backends {
-        let name = match backend {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        };
+        let name = backend.name();
         let db = TestDatabase::new(*backend).await;
         let server = start_server(db.url()).await?;
         let mut warm = Conn::open(server.addr, "warmup").await?;

@@ -48,16 +48,7 @@ fn options() -> Options {
         match (arg.as_str(), value) {
             ("--calls", Some(v)) => options.calls = v.parse().unwrap_or(300),
             ("--tasks", Some(v)) => options.tasks = v.parse().unwrap_or(1_000_000),
-            ("--backends", Some(v)) => {
-                options.backends = v
-                    .split(',')
-                    .filter_map(|b| match b {
-                        "sqlite" => Some(Backend::Sqlite),
-                        "postgres" => Some(Backend::Postgres),
-                        _ => None,
-                    })
-                    .collect();
-            }
+            ("--backends", Some(v)) => options.backends = Backend::parse_list(v),
             ("--plans", _) => options.plans = true,
             _ => {}
         }
@@ -65,9 +56,11 @@ fn options() -> Options {
     options
 }
 
-/// The users (n, id, search scope): 0 to 899 the many, 900 "big".
-fn users() -> Vec<(i64, String, String)> {
-    (0..=900)
+/// The statements that make the table of users (n, id, search scope): 0 to
+/// 899 the many, 900 "big". Ids and scopes are ours (letters and digits),
+/// so they go in the text.
+fn users_sql() -> [String; 2] {
+    let rows: Vec<String> = (0..=900)
         .map(|n| {
             let id = if n == 900 {
                 "big".to_owned()
@@ -75,9 +68,13 @@ fn users() -> Vec<(i64, String, String)> {
                 format!("u{n}")
             };
             let scope = UserId::parse(&id).map(|u| scope(&u)).unwrap_or_default();
-            (n, id, scope)
+            format!("({n}, '{id}', '{scope}')")
         })
-        .collect()
+        .collect();
+    [
+        "create table bench_users (n integer primary key, user_id text, scope text)".to_owned(),
+        format!("insert into bench_users values {}", rows.join(", ")),
+    ]
 }
 
 /// The rows, made by the database itself (a million inserts through the
@@ -90,18 +87,8 @@ async fn seed(db: &TestDatabase, backend: Backend, tasks: u64) -> BenchResult<()
     match backend {
         Backend::Postgres => {
             let pool = sqlx::PgPool::connect(db.url()).await?;
-            sqlx::query(
-                "create table bench_users (n integer primary key, user_id text, scope text)",
-            )
-            .execute(&pool)
-            .await?;
-            for (n, user, scope) in users() {
-                sqlx::query("insert into bench_users values ($1, $2, $3)")
-                    .bind(n)
-                    .bind(user)
-                    .bind(scope)
-                    .execute(&pool)
-                    .await?;
+            for sql in users_sql() {
+                sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await?;
             }
             let sql = format!(
                 "insert into tasks (user_id, title, description, completed, due, due_key, priority, \
@@ -128,18 +115,8 @@ async fn seed(db: &TestDatabase, backend: Backend, tasks: u64) -> BenchResult<()
         }
         Backend::Sqlite => {
             let pool = sqlx::SqlitePool::connect(db.url()).await?;
-            sqlx::query(
-                "create table bench_users (n integer primary key, user_id text, scope text)",
-            )
-            .execute(&pool)
-            .await?;
-            for (n, user, scope) in users() {
-                sqlx::query("insert into bench_users values ($1, $2, $3)")
-                    .bind(n)
-                    .bind(user)
-                    .bind(scope)
-                    .execute(&pool)
-                    .await?;
+            for sql in users_sql() {
+                sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await?;
             }
             let case = |expr: &str| {
                 let arms: String = WORDS
@@ -234,10 +211,7 @@ async fn bench() -> BenchResult<()> {
     println!("|---|---|---:|---:|---:|");
     let mut plans = Vec::new();
     for backend in &options.backends {
-        let name = match backend {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        };
+        let name = backend.name();
         let db = TestDatabase::new(*backend).await;
         seed(&db, *backend, options.tasks).await?;
         let server = start_server(db.url()).await?;

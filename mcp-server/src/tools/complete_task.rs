@@ -3,7 +3,7 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use todo_domain::task::{self, TaskId, TaskIds};
+use todo_domain::task::{self, TaskTarget};
 use todo_domain::{Result, Store};
 use todo_server::Caller;
 
@@ -25,10 +25,9 @@ pub struct TaskIdArgs {
 }
 
 impl TaskIdArgs {
-    /// The ids, and whether one task was named (the answer's form follows).
-    pub fn ids(&self) -> Result<(TaskIds, bool)> {
-        let ids = TaskIds::one_or_many(self.task_id, self.task_ids.as_deref())?;
-        Ok((ids, self.task_ids.is_none()))
+    /// The task or tasks named (the answer's form follows).
+    pub fn target(&self) -> Result<TaskTarget> {
+        TaskTarget::parse(self.task_id, self.task_ids.as_deref())
     }
 }
 
@@ -48,15 +47,17 @@ impl TaskTool for CompleteTask {
     const HINTS: Hints = Hints::ADVANCES;
 
     async fn run(store: &Store, caller: &Caller, args: Self::Args) -> Result<Self::Output> {
-        let (ids, one) = args.ids()?;
-        if one && let [id] = ids.as_slice() {
-            let done =
-                task::complete(store, caller.user(), TaskId::parse(*id)?, caller.zone()).await?;
-            return Ok(OneOrMany::One(Box::new(TaskResult::completed(done))));
+        match args.target()? {
+            TaskTarget::One(id) => {
+                let done = task::complete(store, caller.user(), id, caller.zone()).await?;
+                Ok(OneOrMany::One(Box::new(TaskResult::completed(done))))
+            }
+            TaskTarget::Many(ids) => {
+                let done = task::complete_many(store, caller.user(), &ids, caller.zone()).await?;
+                Ok(OneOrMany::Many(TaskResults {
+                    tasks: done.into_iter().map(TaskResult::completed).collect(),
+                }))
+            }
         }
-        let done = task::complete_many(store, caller.user(), &ids, caller.zone()).await?;
-        Ok(OneOrMany::Many(TaskResults {
-            tasks: done.into_iter().map(TaskResult::completed).collect(),
-        }))
     }
 }

@@ -1,6 +1,6 @@
 //! `delete_task`: delete one task or several for good.
 
-use todo_domain::task::{self, TaskId};
+use todo_domain::task::{self, TaskTarget};
 use todo_domain::{Result, Store};
 use todo_server::Caller;
 
@@ -23,12 +23,15 @@ impl TaskTool for DeleteTask {
     const HINTS: Hints = Hints::OVERWRITES;
 
     async fn run(store: &Store, caller: &Caller, args: Self::Args) -> Result<Self::Output> {
-        let (ids, one) = args.ids()?;
-        if one && let [id] = ids.as_slice() {
-            let task = task::delete(store, caller.user(), TaskId::parse(*id)?).await?;
-            return Ok(OneOrMany::One(Box::new(TaskResult::new("deleted", task))));
+        match args.target()? {
+            TaskTarget::One(id) => {
+                let task = task::delete(store, caller.user(), id).await?;
+                Ok(OneOrMany::One(Box::new(TaskResult::new("deleted", task))))
+            }
+            TaskTarget::Many(ids) => {
+                let deleted = task::delete_many(store, caller.user(), &ids).await?;
+                Ok(OneOrMany::Many(TaskResults::new("deleted", deleted)))
+            }
         }
-        let deleted = task::delete_many(store, caller.user(), &ids).await?;
-        Ok(OneOrMany::Many(TaskResults::new("deleted", deleted)))
     }
 }

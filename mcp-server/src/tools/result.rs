@@ -4,8 +4,7 @@
 
 use schemars::JsonSchema;
 use serde::Serialize;
-use todo_domain::task::{Completed, Task};
-use todo_domain::time::format_timestamp;
+use todo_domain::task::{Completed, Task, TaskItem};
 
 /// A task after add_task, update_task, complete_task or delete_task.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -22,7 +21,7 @@ pub struct TaskResult {
     pub due: Option<String>,
     /// "none", "low", "medium" or "high".
     #[schemars(extend("enum" = ["none", "low", "medium", "high"]))]
-    pub priority: &'static str,
+    pub priority: String,
     /// Its tags, lower-case, sorted.
     pub tags: Vec<String>,
     /// How it repeats (an RRULE), or null.
@@ -46,20 +45,23 @@ pub struct TaskResult {
 
 impl TaskResult {
     /// `task`, after what `status` says happened to it.
+    /// Its fields are the task's wire shape ([`TaskItem`], what list_tasks
+    /// shows), with `task_id` for `id`.
     pub fn new(status: &'static str, task: Task) -> Self {
+        let item = TaskItem::from(task);
         Self {
-            task_id: task.id,
+            task_id: item.id,
             status,
-            created_at: format_timestamp(&task.created_at),
-            updated_at: format_timestamp(&task.updated_at),
-            completed_at: task.completed_at.as_ref().map(format_timestamp),
-            due: task.due.map(|d| d.to_text()),
-            priority: task.priority.as_str(),
-            tags: task.tags.names(),
-            recurrence: task.recurrence.map(|r| r.as_str().to_owned()),
-            title: task.title,
-            description: task.description,
-            completed: task.completed,
+            title: item.title,
+            description: item.description,
+            completed: item.completed,
+            due: item.due,
+            priority: item.priority,
+            tags: item.tags,
+            recurrence: item.recurrence,
+            completed_at: item.completed_at,
+            created_at: item.created_at,
+            updated_at: item.updated_at,
             already_completed: None,
             recurred: None,
         }

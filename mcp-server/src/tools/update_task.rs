@@ -1,8 +1,8 @@
 //! `update_task`: change any field of one task or several.
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Deserializer};
-use todo_domain::task::{self, RawPatch, TaskId, TaskIds, TaskPatch};
+use serde::Deserialize;
+use todo_domain::task::{self, RawPatch, TaskPatch, TaskTarget};
 use todo_domain::{Result, Store};
 use todo_server::Caller;
 
@@ -28,7 +28,7 @@ pub struct UpdateTaskArgs {
     #[serde(default)]
     pub description: Option<String>,
     /// New due: a date like "2026-12-24" or a date-time with offset like "2026-12-24T09:00:00+01:00"; null removes it. Omit to keep it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "task::present")]
     pub due: Option<Option<String>>,
     /// New priority: "none", "low", "medium" or "high".
     #[serde(default)]
@@ -47,20 +47,11 @@ pub struct UpdateTaskArgs {
     #[schemars(length(min = 1, max = 20))]
     pub remove_tags: Option<Vec<String>>,
     /// New repeat rule (an RRULE like "FREQ=WEEKLY;BYDAY=MO"; needs a due); null makes the task stop repeating.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "task::present")]
     pub recurrence: Option<Option<String>>,
     /// false reopens a completed task; true marks it completed without moving a repeating task on (use complete_task for that).
     #[serde(default)]
     pub completed: Option<bool>,
-}
-
-/// A field that is present, even as `null` (absent stays `None`).
-fn present<'de, D, T>(deserializer: D) -> std::result::Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(deserializer).map(Some)
 }
 
 pub struct UpdateTask;
@@ -79,7 +70,7 @@ impl TaskTool for UpdateTask {
     const HINTS: Hints = Hints::OVERWRITES;
 
     async fn run(store: &Store, caller: &Caller, args: Self::Args) -> Result<Self::Output> {
-        let ids = TaskIds::one_or_many(args.task_id, args.task_ids.as_deref())?;
+        let target = TaskTarget::parse(args.task_id, args.task_ids.as_deref())?;
         let patch = TaskPatch::parse(RawPatch {
             title: args.title.as_deref(),
             description: args.description.as_deref(),
@@ -91,13 +82,15 @@ impl TaskTool for UpdateTask {
             recurrence: args.recurrence.as_ref().map(Option::as_deref),
             completed: args.completed,
         })?;
-        if args.task_ids.is_none()
-            && let [id] = ids.as_slice()
-        {
-            let task = task::update(store, caller.user(), TaskId::parse(*id)?, patch).await?;
-            return Ok(OneOrMany::One(Box::new(TaskResult::new("updated", task))));
+        match target {
+            TaskTarget::One(id) => {
+                let task = task::update(store, caller.user(), id, patch).await?;
+                Ok(OneOrMany::One(Box::new(TaskResult::new("updated", task))))
+            }
+            TaskTarget::Many(ids) => {
+                let updated = task::update_many(store, caller.user(), &ids, &patch).await?;
+                Ok(OneOrMany::Many(TaskResults::new("updated", updated)))
+            }
         }
-        let updated = task::update_many(store, caller.user(), &ids, &patch).await?;
-        Ok(OneOrMany::Many(TaskResults::new("updated", updated)))
     }
 }

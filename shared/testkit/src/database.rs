@@ -18,6 +18,28 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// `sqlite` or `postgres`, as benchmarks print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+
+    /// A comma-separated list such as `sqlite,postgres` (a benchmark's
+    /// `--backends`); unknown names are left out.
+    pub fn parse_list(raw: &str) -> Vec<Self> {
+        raw.split(',')
+            .filter_map(|name| match name.trim() {
+                "sqlite" => Some(Self::Sqlite),
+                "postgres" => Some(Self::Postgres),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 pub const DEFAULT_TEST_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// The admin URL for test databases.

@@ -65,8 +65,6 @@ pub async fn add_task(
     trace: Trace,
     ApiJson(body): ApiJson<NewTaskBody>,
 ) -> Result<(StatusCode, Json<TaskItem>), ApiError> {
-    let arguments =
-        serde_json::to_value(&body).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-    let result = tool::call(&state, &caller, &trace, "add_task", &arguments).await?;
+    let result = tool::call(&state, &caller, &trace, "add_task", &body).await?;
     Ok((StatusCode::CREATED, Json(tool::task_view(result)?)))
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use todo_domain::task::TaskItem;
 use todo_server::Caller;
@@ -19,7 +19,7 @@ use crate::http::tasks::tool;
 /// A change: only the fields given change; null clears due or recurrence.
 /// `{"completed": true}` alone ticks the task off as complete_task does (a
 /// repeating task stays open, due at its next occurrence).
-#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskChangeBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -32,7 +32,7 @@ pub struct TaskChangeBody {
     /// A date or a date-time with offset; null removes it.
     #[serde(
         default,
-        deserialize_with = "present",
+        deserialize_with = "todo_domain::task::present",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<String>)]
@@ -53,7 +53,7 @@ pub struct TaskChangeBody {
     /// An RFC 5545 RRULE; null stops the repeat.
     #[serde(
         default,
-        deserialize_with = "present",
+        deserialize_with = "todo_domain::task::present",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<String>)]
@@ -61,11 +61,6 @@ pub struct TaskChangeBody {
     /// false reopens the task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed: Option<bool>,
-}
-
-/// A field that is present, even as `null`.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
 }
 
 /// Change one of the signed-in user's tasks.
@@ -91,25 +86,45 @@ pub async fn update_task(
     Path(path): Path<TaskPath>,
     ApiJson(body): ApiJson<TaskChangeBody>,
 ) -> Result<Json<TaskItem>, ApiError> {
-    let id = task_id(&path.id)?;
-    let tick_off = TaskChangeBody {
-        completed: Some(true),
-        ..TaskChangeBody::default()
-    };
-    let (name, mut arguments) = if body.completed == Some(true) && body == tick_off {
-        ("complete_task", json!({}))
+    let task_id = task_id(&path.id)?;
+    let result = if body.only_ticks_off() {
+        let arguments = json!({ "task_id": task_id });
+        tool::call(&state, &caller, &trace, "complete_task", &arguments).await?
     } else {
-        let arguments =
-            serde_json::to_value(&body).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-        ("update_task", arguments)
+        let arguments = UpdateArguments {
+            task_id,
+            change: &body,
+        };
+        tool::call(&state, &caller, &trace, "update_task", &arguments).await?
     };
-    arguments["task_id"] = json!(id);
-    let result = tool::call(&state, &caller, &trace, name, &arguments).await?;
     Ok(Json(tool::task_view(result)?))
 }
 
-impl PartialEq for TaskChangeBody {
-    fn eq(&self, other: &Self) -> bool {
-        serde_json::to_value(self).ok() == serde_json::to_value(other).ok()
+/// update_task's arguments: the task's id and the change.
+#[derive(Serialize)]
+struct UpdateArguments<'a> {
+    task_id: i64,
+    #[serde(flatten)]
+    change: &'a TaskChangeBody,
+}
+
+impl TaskChangeBody {
+    /// `{"completed": true}` and nothing else? (Every field is named, so a
+    /// new one must be decided on here.)
+    fn only_ticks_off(&self) -> bool {
+        matches!(
+            self,
+            Self {
+                completed: Some(true),
+                title: None,
+                description: None,
+                due: None,
+                priority: None,
+                tags: None,
+                add_tags: None,
+                remove_tags: None,
+                recurrence: None,
+            }
+        )
     }
 }

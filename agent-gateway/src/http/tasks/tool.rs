@@ -2,6 +2,7 @@
 //! 404 for a task that is not the user's, a 422 with the tool's own message
 //! for anything else it refused.
 
+use serde::Serialize;
 use serde_json::Value;
 use todo_domain::task::TaskItem;
 use todo_server::Caller;
@@ -11,18 +12,24 @@ use crate::http::error::ApiError;
 use crate::http::extract::Trace;
 use crate::http::state::AppState;
 
-/// Call `tool` with `arguments` for `caller`: its structured result.
+/// Call `tool` with `arguments` (anything that serializes to a JSON
+/// object) for `caller`: its structured result.
 pub async fn call(
     state: &AppState,
     caller: &Caller,
     trace: &Trace,
     tool: &str,
-    arguments: &Value,
+    arguments: &impl Serialize,
 ) -> Result<Value, ApiError> {
+    let arguments = serde_json::to_string(arguments).map_err(|e| {
+        ApiError::Domain(todo_domain::Error::internal(format!(
+            "cannot encode the arguments of {tool}: {e}"
+        )))
+    })?;
     let outcome = state
         .agent
         .tasks
-        .call(caller, tool, &arguments.to_string(), &trace.0)
+        .call(caller, tool, &arguments, &trace.0)
         .await
         .map_err(|e| ApiError::Turn(TurnError::Mcp(e)))?;
     match outcome.structured {

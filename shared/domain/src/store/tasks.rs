@@ -42,13 +42,10 @@ const DELETE: &str = concat!(
     task_columns!()
 );
 
-/// Replace the tag rows of task `$id` with `$tags`.
-macro_rules! write_tags {
+/// Add the tag rows of task `$id` (a new task has none yet; a changed one
+/// has had its old ones deleted).
+macro_rules! insert_tags {
     ($tx:expr, $id:expr, $user:expr, $tags:expr) => {{
-        sqlx::query("delete from task_tags where task_id = $1")
-            .bind($id)
-            .execute(&mut *$tx)
-            .await?;
         let tags: &Tags = $tags;
         if !tags.is_empty() {
             let mut insert =
@@ -101,7 +98,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
                 let task = Task::from(row);
-                write_tags!(tx, task.id, user, &write.task.tags);
+                insert_tags!(tx, task.id, user, &write.task.tags);
                 added.push(task);
             }
             tx.commit().await?;
@@ -230,7 +227,11 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 if next.tags != task.tags {
-                    write_tags!(tx, id, user, &next.tags);
+                    sqlx::query("delete from task_tags where task_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    insert_tags!(tx, id, user, &next.tags);
                 }
                 changed.push(next);
             }

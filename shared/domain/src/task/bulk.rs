@@ -46,22 +46,6 @@ impl TaskIds {
         Ok(Self(ids))
     }
 
-    /// Exactly one of `task_id` and `task_ids`, as the tools take them.
-    pub fn one_or_many(task_id: Option<i64>, task_ids: Option<&[i64]>) -> Result<Self> {
-        match (task_id, task_ids) {
-            (Some(id), None) => Ok(Self::one(TaskId::parse(id)?)),
-            (None, Some(ids)) => Self::parse(ids),
-            (Some(_), Some(_)) => Err(Error::invalid(
-                "task_ids",
-                "give either task_id (one task) or task_ids (several), not both",
-            )),
-            (None, None) => Err(Error::invalid(
-                "task_id",
-                "give task_id (one task) or task_ids (several)",
-            )),
-        }
-    }
-
     pub fn one(id: TaskId) -> Self {
         Self(vec![id.get()])
     }
@@ -76,6 +60,32 @@ impl TaskIds {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+/// What a tool's `task_id` / `task_ids` name: one task (answered as one)
+/// or several (answered as a list, even of one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskTarget {
+    One(TaskId),
+    Many(TaskIds),
+}
+
+impl TaskTarget {
+    /// Exactly one of `task_id` and `task_ids`.
+    pub fn parse(task_id: Option<i64>, task_ids: Option<&[i64]>) -> Result<Self> {
+        match (task_id, task_ids) {
+            (Some(id), None) => Ok(Self::One(TaskId::parse(id)?)),
+            (None, Some(ids)) => Ok(Self::Many(TaskIds::parse(ids)?)),
+            (Some(_), Some(_)) => Err(Error::invalid(
+                "task_ids",
+                "give either task_id (one task) or task_ids (several), not both",
+            )),
+            (None, None) => Err(Error::invalid(
+                "task_id",
+                "give task_id (one task) or task_ids (several)",
+            )),
+        }
     }
 }
 

@@ -80,10 +80,6 @@ impl Due {
             Self::At(at) => instant_key(at.with_timezone(&Utc)),
         }
     }
-
-    pub fn is_day(&self) -> bool {
-        matches!(self, Self::Day(_))
-    }
 }
 
 /// An instant as a due sort key.

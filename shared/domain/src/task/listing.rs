@@ -31,8 +31,6 @@ pub enum Sort {
 }
 
 impl Sort {
-    pub const NAMES: [&'static str; 4] = ["created", "due", "priority", "updated"];
-
     pub fn parse(raw: &str) -> Result<Self> {
         match raw.trim() {
             "created" => Ok(Self::Created),

@@ -19,13 +19,13 @@ pub mod service;
 pub mod tags;
 pub mod view;
 
-pub use bulk::{TaskIds, complete_many, delete_many, update_many};
+pub use bulk::{TaskIds, TaskTarget, complete_many, delete_many, update_many};
 pub use due::{Due, DueBound};
 pub use input::{Description, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, StatusFilter, TaskId, Title};
 pub use listing::{Cursor, ListRequest, Sort, TaskFilter};
 pub use model::{Completed, Task, TaskPage};
 pub use new::{NewTask, RawNewTask};
-pub use patch::{RawPatch, TaskPatch};
+pub use patch::{RawPatch, TaskPatch, present};
 pub use priority::Priority;
 pub use recurrence::Recurrence;
 pub use search::SearchQuery;

@@ -39,6 +39,17 @@ pub(crate) struct InPlace<'a> {
     pub(crate) completed: Option<bool>,
 }
 
+/// For serde's `deserialize_with` on an `Option<Option<T>>` field: a
+/// field that is present, even as `null`, is `Some` (with `default`, an
+/// absent one stays `None`): how a change tells "clear it" from "keep it".
+pub fn present<'de, D, T>(deserializer: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// A change as a client sent it. `Some(None)` clears a field.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RawPatch<'a> {

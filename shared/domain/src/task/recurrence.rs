@@ -268,11 +268,6 @@ mod tests {
             .map(|e| e.to_string());
         assert!(message.is_some_and(|m| m.contains("needs a due date")));
     }
-}
-
-#[cfg(test)]
-mod until_tests {
-    use super::*;
 
     fn next(rule: &str, due: &str, zone: &str) -> Result<Option<String>, String> {
         let due = Due::parse("due", due).map_err(|e| e.to_string())?;
@@ -332,11 +327,6 @@ mod until_tests {
             Ok(Some("2027-03-26T23:30:00+01:00".into()))
         );
     }
-}
-
-#[cfg(test)]
-mod end_tests {
-    use super::*;
 
     #[test]
     fn a_rule_that_never_occurs_again_completes_the_task() {

@@ -35,11 +35,15 @@ pub fn scope(user: &UserId) -> String {
 /// `text` as the indexes see it: its words, folded, each with `scope` in
 /// front, separated by spaces.
 pub fn fold(scope: &str, text: &str) -> String {
-    words(text)
-        .iter()
-        .map(|word| format!("{scope}{word}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut folded = String::with_capacity(text.len() * 2);
+    for word in words(text) {
+        if !folded.is_empty() {
+            folded.push(' ');
+        }
+        folded.push_str(scope);
+        folded.push_str(&word);
+    }
+    folded
 }
 
 fn words(text: &str) -> Vec<String> {

@@ -1,7 +1,9 @@
 //! Changing tasks: every field round-trips, repeating tasks move on, bulk
 //! changes are all or nothing, tag rows follow the tags.
 
-use todo_domain::task::{self, NewTask, RawNewTask, RawPatch, TaskId, TaskIds, TaskPatch};
+use todo_domain::task::{
+    self, NewTask, RawNewTask, RawPatch, TaskId, TaskIds, TaskPatch, TaskTarget,
+};
 use todo_domain::{Error, Store, UserId, Zone};
 use todo_testkit::{Backend, both_backends};
 
@@ -288,7 +290,7 @@ async fn bulk_changes_are_all_or_nothing(backend: Backend) {
         Err(Error::Invalid { field: "tasks", .. })
     ));
     assert!(TaskIds::parse(&[]).is_err() && TaskIds::parse(&[1; 101]).is_err());
-    assert!(TaskIds::one_or_many(Some(1), Some(&[2])).is_err());
+    assert!(TaskTarget::parse(Some(1), Some(&[2])).is_err());
     assert_eq!(store.count_tasks(&u).await.expect("count"), 0);
     store.close().await;
 }
