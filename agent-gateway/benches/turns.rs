@@ -387,18 +387,5 @@ async fn bench() -> BenchResult<()> {
 
 fn main() {
     // One thread for the load generator and the fake model.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("runtime: {error}");
-            std::process::exit(1);
-        }
-    };
-    if let Err(error) = runtime.block_on(bench()) {
-        eprintln!("bench failed: {error}");
-        std::process::exit(1);
-    }
+    todo_testkit::run_on_one_thread(bench());
 }

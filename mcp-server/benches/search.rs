@@ -261,5 +261,5 @@ async fn bench() -> BenchResult<()> {
 }
 
 fn main() {
-    common::run_on_one_thread(bench());
+    todo_testkit::run_on_one_thread(bench());
 }

@@ -159,22 +159,3 @@ pub fn percentile(sorted: &[u32], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     f64::from(sorted[index]) / 1000.0
 }
-
-/// Run a benchmark on one thread (the load generator then takes at most one
-/// core, and makes no cross-thread wake-ups of its own); exit 1 on failure.
-pub fn run_on_one_thread(bench: impl std::future::Future<Output = BenchResult<()>>) {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("runtime: {error}");
-            std::process::exit(1);
-        }
-    };
-    if let Err(error) = runtime.block_on(bench) {
-        eprintln!("bench failed: {error}");
-        std::process::exit(1);
-    }
-}

@@ -22,7 +22,7 @@ pub use contract::assert_contract;
 pub use database::{Backend, DEFAULT_TEST_POSTGRES_URL, TestDatabase, postgres_admin_url};
 pub use docs::{binary_env_vars, fixture, help_env_vars, readme_table_env_vars};
 pub use installs::{npm_ci, python_venv};
-pub use service::{ServiceProcess, rss_kib, workspace_binary};
+pub use service::{ServiceProcess, rss_kib, run_on_one_thread, workspace_binary};
 
 /// Define `mod NAME { fn sqlite(); fn postgres(); }` tests that run the async
 /// function `NAME(backend)` once on each backend.

@@ -108,3 +108,23 @@ pub fn rss_kib(pid: u32) -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// Run a benchmark on one current-thread runtime (its load generator then
+/// takes at most one core and makes no cross-thread wake-ups of its own);
+/// exit 1 with the error on failure.
+pub fn run_on_one_thread<E: std::fmt::Display>(bench: impl Future<Output = Result<(), E>>) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("runtime: {error}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(error) = runtime.block_on(bench) {
+        eprintln!("bench failed: {error}");
+        std::process::exit(1);
+    }
+}
