@@ -10,7 +10,8 @@
 //! Layout: [`pool`] (the pools and the `on_pool!` macro that runs a
 //! statement on either), [`open`] (URLs, settings, migrations), then one
 //! file per table or concern: `task_row` (a task's columns), `tasks` (its
-//! writes), `task_list` (the listing query), `search_backfill`,
+//! writes), `task_list` (the listing query), `search_backfill`, `search_index`
+//! (SQLite's full-text index, updated in batches),
 //! `conversations`, `messages` and `lease` (what storing messages does to a
 //! conversation's lease).
 
@@ -26,6 +27,7 @@ pub(crate) mod task_row;
 mod conversations;
 pub mod open;
 mod search_backfill;
+mod search_index;
 mod task_list;
 mod tasks;
 

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::SqlitePool;
@@ -10,10 +11,18 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::store::pool::{Backend, Store};
+use crate::store::search_index::Indexer;
 
 /// How long a writer waits for SQLite's lock before giving up. Writes take
 /// microseconds; this only matters under heavy contention.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// sqlx tests a pooled connection with a round trip before each use, which
+/// doubles the round trips of a one-statement call. A connection in steady
+/// use is tested by its statements (one that fails is closed, not reused);
+/// only one idle this long, which a restart, a proxy or a firewall may have
+/// dropped meanwhile, is tested before use.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
 
 /// Which database, and how big a pool.
 #[derive(Debug, Clone)]
@@ -86,13 +95,26 @@ impl Store {
                 sqlite_pool(&connect, size, options).await?
             };
             Ok(Self {
-                backend: Backend::Sqlite { reader, writer },
+                backend: Backend::Sqlite {
+                    indexer: Arc::new(Indexer::spawn(writer.clone())),
+                    reader,
+                    writer,
+                },
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let connect = PgConnectOptions::from_str(url)?.application_name("todo-mcp");
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections.max(1))
                 .acquire_timeout(options.acquire_timeout)
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect_with(connect)
                 .await?;
             Ok(Self {
@@ -139,6 +161,7 @@ impl Store {
         if folded > 0 {
             tracing::info!(tasks = folded, "folded the text of older tasks for search");
         }
+        self.index_for_search().await.map_err(OpenError::Backfill)?;
         Ok(())
     }
 }
@@ -157,6 +180,9 @@ async fn sqlite_pool(
         let pool = SqlitePoolOptions::new()
             .max_connections(size)
             .acquire_timeout(options.acquire_timeout)
+            // A SQLite connection is a file handle in this process: nothing
+            // on the other side can drop it.
+            .test_before_acquire(false)
             .connect_with(connect.clone())
             .await;
         match pool {

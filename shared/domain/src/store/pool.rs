@@ -1,7 +1,11 @@
 //! The connection pools behind [`Store`], and the macro that runs one
 //! statement on whichever backend they are.
 
+use std::sync::Arc;
+
 use sqlx::{PgPool, SqlitePool};
+
+use crate::store::search_index::Indexer;
 
 /// One connection pool's use at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,10 +31,12 @@ pub(crate) enum Backend {
     /// latency. So writes go through a pool of exactly one connection, where
     /// they queue fairly without touching SQLite's lock, and reads through
     /// their own pool, which WAL mode lets run alongside the writer. The busy
-    /// timeout still covers other processes on the same file.
+    /// timeout still covers other processes on the same file. The indexer
+    /// keeps the full-text index up to date in batches.
     Sqlite {
         reader: SqlitePool,
         writer: SqlitePool,
+        indexer: Arc<Indexer>,
     },
     Postgres(PgPool),
 }
@@ -95,7 +101,7 @@ impl Store {
             }
         }
         match &self.backend {
-            Backend::Sqlite { reader, writer } => {
+            Backend::Sqlite { reader, writer, .. } => {
                 vec![stats("reader", reader), stats("writer", writer)]
             }
             Backend::Postgres(pool) => vec![stats("main", pool)],
@@ -105,7 +111,7 @@ impl Store {
     /// Close every connection, waiting for queries in flight.
     pub async fn close(&self) {
         match &self.backend {
-            Backend::Sqlite { reader, writer } => {
+            Backend::Sqlite { reader, writer, .. } => {
                 reader.close().await;
                 writer.close().await;
             }

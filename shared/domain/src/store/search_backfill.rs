@@ -50,6 +50,7 @@ impl Store {
                 tx.commit().await
             })?;
             done += rows.len() as u64;
+            self.queue_changed();
         }
     }
 }

@@ -36,6 +36,9 @@ impl Store {
             Pool::Sqlite(_) => Dialect::Sqlite,
             Pool::Postgres(_) => Dialect::Postgres,
         };
+        if request.filter.query.is_some() {
+            self.index_for_search().await?;
+        }
         let rows = on_pool!(self.reader(), |pool| {
             let mut query = QueryBuilder::new("");
             build(&mut query, dialect, user, request, limit);

@@ -83,9 +83,10 @@ impl Store {
             )
             .fetch_one(pool)
             .await)?;
+            self.queue_changed();
             return Ok(vec![row.into()]);
         }
-        on_pool!(self.writer(), |pool| {
+        let added = on_pool!(self.writer(), |pool| {
             let mut tx = pool.begin().await?;
             let mut added = Vec::with_capacity(writes.len());
             for write in &writes {
@@ -102,8 +103,10 @@ impl Store {
                 added.push(task);
             }
             tx.commit().await?;
-            Ok(added)
-        })
+            Ok::<_, Error>(added)
+        })?;
+        self.queue_changed();
+        Ok(added)
     }
 
     pub async fn get_task(&self, user: &UserId, id: i64) -> Result<Option<Task>, sqlx::Error> {
@@ -187,6 +190,9 @@ impl Store {
             .bind(now)
             .fetch_optional(pool)
             .await)?;
+        if change.title.is_some() || change.description.is_some() {
+            self.queue_changed();
+        }
         Ok(row.map(Task::from))
     }
 
@@ -208,7 +214,7 @@ impl Store {
             Pool::Postgres(_) => LOCK_PG,
         };
         let scope = scope(user);
-        on_pool!(self.writer(), |pool| {
+        let changed = on_pool!(self.writer(), |pool| {
             let mut tx = pool.begin().await?;
             let mut changed = Vec::with_capacity(ids.len());
             for &id in ids {
@@ -236,14 +242,16 @@ impl Store {
                 changed.push(next);
             }
             tx.commit().await?;
-            Ok(changed)
-        })
+            Ok::<_, Error>(changed)
+        })?;
+        self.queue_changed();
+        Ok(changed)
     }
 
     /// Delete the tasks `ids` of `user`, all or none: a missing id (or
     /// another user's) deletes nothing and names the id.
     pub async fn delete_tasks(&self, user: &UserId, ids: &[i64]) -> Result<Vec<Task>> {
-        on_pool!(self.writer(), |pool| {
+        let deleted = on_pool!(self.writer(), |pool| {
             if let [id] = ids {
                 let row = sqlx::query_as::<_, TaskRow>(DELETE)
                     .bind(*id)
@@ -254,7 +262,7 @@ impl Store {
                     what: "Task",
                     id: *id,
                 })?;
-                return Ok(vec![Task::from(row)]);
+                return Ok::<_, Error>(vec![Task::from(row)]);
             }
             let mut tx = pool.begin().await?;
             let mut deleted = Vec::with_capacity(ids.len());
@@ -267,8 +275,10 @@ impl Store {
                 deleted.push(Task::from(row.ok_or(Error::NotFound { what: "Task", id })?));
             }
             tx.commit().await?;
-            Ok(deleted)
-        })
+            Ok::<_, Error>(deleted)
+        })?;
+        self.queue_changed();
+        Ok(deleted)
     }
 
     /// How many tasks `user` has (tests and operators' checks).

@@ -3,6 +3,7 @@
 
 mod conversations;
 mod helpers;
+mod search_index;
 mod task_changes;
 mod task_listing;
 mod task_upgrade;
