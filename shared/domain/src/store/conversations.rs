@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 
 use crate::conversation::message::{Conversation, Message, MessageBody};
 use crate::store::messages::{MESSAGE_INSERT_COLUMNS, sqlite_insert_messages};
-use crate::store::pool::{Pool, Store};
+use sqlx::Connection as _;
+
+use crate::store::pool::{Pool, Store, Writer};
 use crate::user::UserId;
 
 macro_rules! conversation_columns {
@@ -30,9 +32,9 @@ impl Store {
              values ($1, $2, $3, $3, $4, $5) returning ",
             conversation_columns!()
         );
-        let started = match self.writer() {
+        let started = match self.writer().await? {
             // One statement, one round trip, atomic by itself.
-            Pool::Postgres(pool) => {
+            Writer::Postgres(pool) => {
                 let sql = format!(
                     "with c as ({conversation}), \
                      m as (insert into messages {MESSAGE_INSERT_COLUMNS} \
@@ -62,9 +64,9 @@ impl Store {
                     row.message_created_at,
                 )
             }
-            Pool::Sqlite(pool) => {
+            Writer::Sqlite(mut connection) => {
                 let insert = sqlite_insert_messages(1);
-                let mut tx = pool.begin().await?;
+                let mut tx = connection.begin().await?;
                 let conversation = sqlx::query_as::<_, Conversation>(conversation)
                     .bind(user.as_str())
                     .bind(title)
@@ -155,7 +157,7 @@ impl Store {
     /// user has no such conversation.
     pub async fn delete_conversation(&self, user: &UserId, id: i64) -> Result<bool, sqlx::Error> {
         let sql = "delete from conversations where id = $1 and user_id = $2";
-        let done = on_pool!(self.writer(), |pool| sqlx::query(sql)
+        let done = on_writer!(self, |pool| sqlx::query(sql)
             .bind(id)
             .bind(user.as_str())
             .execute(pool)

@@ -2,7 +2,7 @@
 //! giving it back.
 
 use crate::conversation::message::Message;
-use crate::store::pool::{Pool, Store};
+use crate::store::pool::Store;
 
 /// Bind the parameters of [`LeaseChange::touch_sql`] after `$1` to `$3`.
 macro_rules! bind_lease {
@@ -28,7 +28,7 @@ impl Store {
         owner: &str,
     ) -> Result<(), sqlx::Error> {
         let sql = "update conversations set lease_owner = null, lease_until = null where id = $1 and lease_owner = $2";
-        on_pool!(self.writer(), |pool| sqlx::query(sql)
+        on_writer!(self, |pool| sqlx::query(sql)
             .bind(conversation_id)
             .bind(owner)
             .execute(pool)

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 
 use crate::conversation::message::{Message, MessageBody};
 use crate::store::lease::{Appended, LeaseChange};
-use crate::store::pool::{Pool, Store};
+use sqlx::Connection as _;
+
+use crate::store::pool::{Pool, Store, Writer};
 use crate::user::UserId;
 
 /// The columns of [`Message`], bare or of the table aliased `m`.
@@ -58,10 +60,10 @@ impl Store {
         lease: LeaseChange<'_>,
     ) -> Result<Appended, sqlx::Error> {
         let touch = lease.touch_sql();
-        let mut stored = match self.writer() {
+        let mut stored = match self.writer().await? {
             // One statement, one round trip, atomic by itself: the UPDATE
             // feeds the INSERT, which writes nothing when it touched nothing.
-            Pool::Postgres(pool) if !messages.is_empty() => {
+            Writer::Postgres(pool) if !messages.is_empty() => {
                 let first = 4 + lease.parameters();
                 let values = message_rows(first, messages.len(), |row| format!("{row}, "));
                 let sql = format!(
@@ -85,7 +87,7 @@ impl Store {
                 }
                 rows
             }
-            Pool::Postgres(pool) => {
+            Writer::Postgres(pool) => {
                 let query = sqlx::query(touch)
                     .bind(conversation_id)
                     .bind(user.as_str())
@@ -99,10 +101,10 @@ impl Store {
                 }
                 Vec::new()
             }
-            Pool::Sqlite(pool) => {
+            Writer::Sqlite(mut connection) => {
                 // The first statement writes, so the transaction takes the
                 // write lock at once and never has to upgrade a read lock.
-                let mut tx = pool.begin().await?;
+                let mut tx = connection.begin().await?;
                 let query = sqlx::query(touch)
                     .bind(conversation_id)
                     .bind(user.as_str())

@@ -6,11 +6,11 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
+use sqlx::{ConnectOptions as _, SqliteConnection, SqlitePool};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::store::pool::{Backend, Store};
+use crate::store::pool::{Backend, SqliteWriter, Store};
 use crate::store::search_index::Indexer;
 
 /// How long a writer waits for SQLite's lock before giving up. Writes take
@@ -86,14 +86,19 @@ impl Store {
                     source,
                 })?;
             }
-            let writer = sqlite_pool(&connect, 1, options).await?;
-            // An in-memory database exists once per connection: share the one.
-            let reader = if is_in_memory(url) {
-                writer.clone()
+            // An in-memory database lives as long as a connection to it (the
+            // writer's) and is seen by the readers through the shared cache.
+            let connect = if is_in_memory(url) {
+                connect.shared_cache(true)
             } else {
-                let size = options.max_connections.saturating_sub(1).max(1);
-                sqlite_pool(&connect, size, options).await?
+                connect
             };
+            let writer = Arc::new(SqliteWriter::new(
+                sqlite_connection(&connect).await?,
+                options.acquire_timeout,
+            ));
+            let size = options.max_connections.saturating_sub(1).max(1);
+            let reader = sqlite_pool(&connect, size, options).await?;
             Ok(Self {
                 backend: Backend::Sqlite {
                     indexer: Arc::new(Indexer::spawn(writer.clone())),
@@ -141,7 +146,8 @@ impl Store {
                 let mut attempt: u64 = 0;
                 loop {
                     attempt += 1;
-                    match migrator.run(writer).await {
+                    let mut connection = writer.take_turn().await?;
+                    match migrator.run(&mut *connection).await {
                         Ok(()) => break,
                         Err(error) if attempt < 5 => {
                             tracing::debug!(%error, attempt, "migration raced another process; retrying");
@@ -186,6 +192,20 @@ async fn sqlite_pool(
             .connect_with(connect.clone())
             .await;
         match pool {
+            Err(error) if attempt < 10 && is_busy(&error) => {
+                tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The writer's connection, retried like [`sqlite_pool`].
+async fn sqlite_connection(connect: &SqliteConnectOptions) -> Result<SqliteConnection, sqlx::Error> {
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        match connect.connect().await {
             Err(error) if attempt < 10 && is_busy(&error) => {
                 tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
             }

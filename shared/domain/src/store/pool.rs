@@ -2,8 +2,10 @@
 //! statement on whichever backend they are.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{PgPool, SqliteConnection, SqlitePool};
+use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 use crate::store::search_index::Indexer;
 
@@ -28,23 +30,113 @@ pub struct Store {
 pub(crate) enum Backend {
     /// SQLite admits one writer at a time, and a writer that finds the lock
     /// taken polls it with sleeps of 1 ms and more, which wrecks tail
-    /// latency. So writes go through a pool of exactly one connection, where
-    /// they queue fairly without touching SQLite's lock, and reads through
-    /// their own pool, which WAL mode lets run alongside the writer. The busy
-    /// timeout still covers other processes on the same file. The indexer
-    /// keeps the full-text index up to date in batches.
+    /// latency. So writes go through exactly one connection, taken in turn
+    /// (see [`SqliteWriter`]), where they queue fairly without touching
+    /// SQLite's lock, and reads through their own pool, which WAL mode lets
+    /// run alongside the writer. The busy timeout still covers other
+    /// processes on the same file. The indexer keeps the full-text index up
+    /// to date in batches.
     Sqlite {
         reader: SqlitePool,
-        writer: SqlitePool,
+        writer: Arc<SqliteWriter>,
         indexer: Arc<Indexer>,
     },
     Postgres(PgPool),
 }
 
-/// One pool of the store, chosen for a read or a write.
+/// One pool of the store, chosen for a read.
 pub(crate) enum Pool<'a> {
     Sqlite(&'a SqlitePool),
     Postgres(&'a PgPool),
+}
+
+/// Start a transaction that will write. On SQLite it takes the write lock
+/// at once (`begin immediate`): a transaction that reads first and writes
+/// later fails at once with "database is locked" when another process
+/// committed in between, whatever the busy timeout.
+pub(crate) trait BeginWrite<'c> {
+    type Database: sqlx::Database;
+    fn begin_write(
+        self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'c, Self::Database>, sqlx::Error>> + Send;
+}
+
+impl<'c> BeginWrite<'c> for &'c mut SqliteConnection {
+    type Database = sqlx::Sqlite;
+    fn begin_write(
+        self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'c, sqlx::Sqlite>, sqlx::Error>> + Send {
+        sqlx::Connection::begin_with(self, "begin immediate")
+    }
+}
+
+impl<'c> BeginWrite<'c> for &'c PgPool {
+    type Database = sqlx::Postgres;
+    fn begin_write(
+        self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'c, sqlx::Postgres>, sqlx::Error>> + Send {
+        async move {
+            let transaction: sqlx::Transaction<'c, sqlx::Postgres> = self.begin().await?;
+            Ok(transaction)
+        }
+    }
+}
+
+/// Where a write runs: SQLite's one writing connection, held until the
+/// write is done, or PostgreSQL's pool.
+pub(crate) enum Writer<'a> {
+    Sqlite(MappedMutexGuard<'a, SqliteConnection>),
+    Postgres(&'a PgPool),
+}
+
+/// SQLite's one writing connection, taken in turn (first come, first
+/// served). Not a pool of one: sqlx's pool tests a connection with a round
+/// trip each time it is given back, and on the single writer that round
+/// trip is time no other write can use.
+#[derive(Debug)]
+pub(crate) struct SqliteWriter {
+    connection: Mutex<Option<SqliteConnection>>,
+    /// How long a write waits for its turn before failing.
+    wait: Duration,
+}
+
+impl SqliteWriter {
+    pub(crate) fn new(connection: SqliteConnection, wait: Duration) -> Self {
+        Self {
+            connection: Mutex::new(Some(connection)),
+            wait,
+        }
+    }
+
+    /// The connection, once the writes before have finished.
+    pub(crate) async fn take_turn(
+        &self,
+    ) -> Result<MappedMutexGuard<'_, SqliteConnection>, sqlx::Error> {
+        let guard = tokio::time::timeout(self.wait, self.connection.lock())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?;
+        MutexGuard::try_map(guard, Option::as_mut).map_err(|_| sqlx::Error::PoolClosed)
+    }
+
+    fn stats(&self) -> PoolStats {
+        let (open, idle) = match self.connection.try_lock() {
+            Ok(guard) => (u32::from(guard.is_some()), u32::from(guard.is_some())),
+            Err(_) => (1, 0),
+        };
+        PoolStats {
+            name: "writer",
+            open,
+            idle,
+            max: 1,
+        }
+    }
+
+    /// Close the connection after the write in progress; later writes fail.
+    pub(crate) async fn close(&self) {
+        if let Some(connection) = self.connection.lock().await.take() {
+            let _ = sqlx::Connection::close(connection).await;
+        }
+    }
 }
 
 /// Run the same code on whichever pool this is. The body is compiled once
@@ -54,6 +146,22 @@ macro_rules! on_pool {
         match $pool_ref {
             Pool::Sqlite($pool) => $body,
             Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Run a write on the store's writer: the body gets `&mut SqliteConnection`
+/// (SQLite: its turn on the one writing connection) or `&PgPool`, and
+/// starts a transaction with `Acquire::begin`. Waiting for the turn can
+/// fail (`?`, into the function's error type).
+macro_rules! on_writer {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store.writer().await? {
+            $crate::store::pool::Writer::Sqlite(mut connection) => {
+                let $pool: &mut sqlx::SqliteConnection = &mut connection;
+                $body
+            }
+            $crate::store::pool::Writer::Postgres($pool) => $body,
         }
     };
 }
@@ -74,11 +182,12 @@ impl Store {
         }
     }
 
-    pub(crate) fn writer(&self) -> Pool<'_> {
-        match &self.backend {
-            Backend::Sqlite { writer, .. } => Pool::Sqlite(writer),
-            Backend::Postgres(pool) => Pool::Postgres(pool),
-        }
+    /// The writer, once it is this write's turn (SQLite).
+    pub(crate) async fn writer(&self) -> Result<Writer<'_>, sqlx::Error> {
+        Ok(match &self.backend {
+            Backend::Sqlite { writer, .. } => Writer::Sqlite(writer.take_turn().await?),
+            Backend::Postgres(pool) => Writer::Postgres(pool),
+        })
     }
 
     /// Is the database answering?
@@ -102,7 +211,7 @@ impl Store {
         }
         match &self.backend {
             Backend::Sqlite { reader, writer, .. } => {
-                vec![stats("reader", reader), stats("writer", writer)]
+                vec![stats("reader", reader), writer.stats()]
             }
             Backend::Postgres(pool) => vec![stats("main", pool)],
         }

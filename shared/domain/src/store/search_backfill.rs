@@ -3,6 +3,8 @@
 //! the migrations. Folding is the application's (accents and case, the same
 //! way on both databases), so SQL alone cannot do it.
 
+use sqlx::Acquire as _;
+
 use crate::store::pool::{Pool, Store};
 use crate::task::search::{fold, scope};
 use crate::user::UserId;
@@ -27,7 +29,7 @@ impl Store {
             if rows.is_empty() {
                 return Ok(done);
             }
-            on_pool!(self.writer(), |pool| {
+            on_writer!(self, |pool| {
                 let mut tx = pool.begin().await?;
                 for (id, user, title, description) in &rows {
                     // A user id that no longer parses gets the scope of none:

@@ -8,11 +8,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
+use sqlx::SqliteConnection;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::store::pool::{Backend, Store};
+use crate::store::pool::{Backend, BeginWrite as _, SqliteWriter, Store};
 
 /// How long the background indexer waits after a write for more to share
 /// its transaction.
@@ -31,17 +31,19 @@ pub(crate) struct Indexer {
 }
 
 impl Indexer {
-    pub(crate) fn spawn(writer: SqlitePool) -> Self {
+    pub(crate) fn spawn(writer: Arc<SqliteWriter>) -> Self {
         let wake = Arc::new(Notify::new());
         let woken = wake.clone();
         let task = tokio::spawn(async move {
             loop {
                 woken.notified().await;
                 tokio::time::sleep(GATHER).await;
-                if writer.is_closed() {
-                    return;
-                }
-                if let Err(error) = index_queue(&writer).await {
+                let indexed = match writer.take_turn().await {
+                    Ok(mut connection) => index_queue(&mut connection).await,
+                    Err(sqlx::Error::PoolClosed) => return,
+                    Err(error) => Err(error),
+                };
+                if let Err(error) = indexed {
                     // Searches retry before they run; nothing is lost.
                     tracing::warn!(%error, "indexing tasks for search failed");
                 }
@@ -80,7 +82,7 @@ impl Store {
         }
         let mut done = 0;
         loop {
-            let n = index_queue(writer).await?;
+            let n = index_queue(&mut *writer.take_turn().await?).await?;
             done += n;
             if n < BATCH as u64 {
                 return Ok(done);
@@ -92,8 +94,8 @@ impl Store {
 /// Index up to [`BATCH`] queued rows, oldest first, in one transaction:
 /// take out the text the index holds for each, put in the row's text now
 /// (if the row still exists and its text is folded), and dequeue them.
-async fn index_queue(writer: &SqlitePool) -> Result<u64, sqlx::Error> {
-    let mut tx = writer.begin().await?;
+async fn index_queue(writer: &mut SqliteConnection) -> Result<u64, sqlx::Error> {
+    let mut tx = writer.begin_write().await?;
     let last: Option<i64> = sqlx::query_scalar(
         "select max(id) from (select id from tasks_fts_pending order by id limit $1)",
     )

@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
-use crate::store::pool::{Pool, Store};
+use sqlx::Acquire as _;
+
+use crate::store::pool::{BeginWrite as _, Pool, Store};
 use crate::store::task_row::{TaskRow, TaskWrite};
 use crate::task::model::Task;
 use crate::task::new::NewTask;
@@ -75,7 +77,7 @@ impl Store {
             && write.task.tags.is_empty()
         {
             // The common case, one plain task: one statement, no transaction.
-            let row = on_pool!(self.writer(), |pool| bind_task!(
+            let row = on_writer!(self, |pool| bind_task!(
                 sqlx::query_as::<_, TaskRow>(INSERT)
                     .bind(user.as_str())
                     .bind(now),
@@ -86,7 +88,7 @@ impl Store {
             self.queue_changed();
             return Ok(vec![row.into()]);
         }
-        let added = on_pool!(self.writer(), |pool| {
+        let added = on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
             let mut added = Vec::with_capacity(writes.len());
             for write in &writes {
@@ -133,7 +135,7 @@ impl Store {
              returning ",
             task_columns!()
         );
-        let row = on_pool!(self.writer(), |pool| sqlx::query_as::<_, TaskRow>(sql)
+        let row = on_writer!(self, |pool| sqlx::query_as::<_, TaskRow>(sql)
             .bind(id)
             .bind(user.as_str())
             .bind(now)
@@ -173,7 +175,7 @@ impl Store {
         let scope = scope(user);
         let due = change.due.as_ref().map(|d| d.as_ref());
         let description = change.description.flatten();
-        let row = on_pool!(self.writer(), |pool| sqlx::query_as::<_, TaskRow>(sql)
+        let row = on_writer!(self, |pool| sqlx::query_as::<_, TaskRow>(sql)
             .bind(id)
             .bind(user.as_str())
             .bind(change.title.is_some())
@@ -209,13 +211,13 @@ impl Store {
     where
         F: FnMut(&Task) -> Result<Option<Task>> + Send,
     {
-        let lock = match self.writer() {
+        let lock = match self.reader() {
             Pool::Sqlite(_) => GET,
             Pool::Postgres(_) => LOCK_PG,
         };
         let scope = scope(user);
-        let changed = on_pool!(self.writer(), |pool| {
-            let mut tx = pool.begin().await?;
+        let changed = on_writer!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
             let mut changed = Vec::with_capacity(ids.len());
             for &id in ids {
                 let row = sqlx::query_as::<_, TaskRow>(lock)
@@ -251,7 +253,7 @@ impl Store {
     /// Delete the tasks `ids` of `user`, all or none: a missing id (or
     /// another user's) deletes nothing and names the id.
     pub async fn delete_tasks(&self, user: &UserId, ids: &[i64]) -> Result<Vec<Task>> {
-        let deleted = on_pool!(self.writer(), |pool| {
+        let deleted = on_writer!(self, |pool| {
             if let [id] = ids {
                 let row = sqlx::query_as::<_, TaskRow>(DELETE)
                     .bind(*id)

@@ -167,3 +167,21 @@ async fn the_queue_empties_in_the_background() {
     index_agrees_with_table(&db).await;
     store.close().await;
 }
+
+/// `sqlite::memory:` is one database for the writer and the readers, and
+/// lives as long as the store.
+#[tokio::test]
+async fn an_in_memory_database_is_one_database() {
+    let store = Store::open(&todo_domain::StoreOptions::new("sqlite::memory:"))
+        .await
+        .expect("open");
+    store.migrate().await.expect("migrate");
+    let u = user("memory");
+    let id = add(&store, &u, "apple in memory", "").await;
+    assert_eq!(search(&store, &u, "apple").await, [id]);
+    let page = task::list(&store, &u, &ListRequest::default())
+        .await
+        .expect("list");
+    assert_eq!(page.tasks.len(), 1);
+    store.close().await;
+}
