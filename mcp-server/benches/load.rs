@@ -4,8 +4,10 @@
 //!  [--concurrency 1,8,32] [--workload mix|add|rejected]`
 //!
 //! With PostgreSQL and the mix, it also runs `pgbench` on the same four
-//! statements at the highest concurrency, and reports the server's calls/s as
-//! a share of PostgreSQL's own statements/s.
+//! statements at the highest concurrency, in three rounds alternating with
+//! the server (a shared machine's speed drifts by tens of percent between
+//! runs), and reports the median of the server's calls/s as a share of
+//! PostgreSQL's own statements/s.
 //!
 //! For each backend it starts `todo-mcp http` on a fresh database and drives
 //! `tools/call` over keep-alive HTTP/1.1 connections (one per worker, raw
@@ -261,6 +263,36 @@ async fn stdio_load(db_url: &str, workload: Workload, seconds: u64) -> BenchResu
     })
 }
 
+/// PostgreSQL itself on the same four statements, beside the server's mix
+/// at `clients`: three rounds, each the server then `pgbench` on a fresh
+/// database, so that both meet the same moment of a shared machine; the
+/// note gives the median share and every round.
+async fn beside_pgbench(server: &Server, clients: usize, seconds: u64) -> BenchResult<String> {
+    let mut rounds = Vec::new();
+    for round in 0..3 {
+        let run = http_load(server, Workload::Mix, clients, seconds, 100 + round).await?;
+        let calls = run.calls as f64 / run.seconds;
+        let db = TestDatabase::new(Backend::Postgres).await;
+        // Opening a store applies the migrations: pgbench needs the table.
+        db.store().await.close().await;
+        let statements = common::pgbench::statements_per_second(db.url(), clients, seconds).await?;
+        rounds.push((calls, statements));
+    }
+    let mut shares: Vec<f64> = rounds.iter().map(|(c, s)| 100.0 * c / s).collect();
+    shares.sort_by(f64::total_cmp);
+    let each: Vec<String> = rounds
+        .iter()
+        .map(|(c, s)| format!("{c:.0}/{s:.0}"))
+        .collect();
+    Ok(format!(
+        "pgbench, the same 4 statements, {clients} clients, in turn with todo-mcp (HTTP, \
+         postgres, c={clients}): todo-mcp reaches a median {:.0} % of pgbench's statements/s \
+         (calls/s / statements/s by round: {})",
+        shares[1],
+        each.join(", ")
+    ))
+}
+
 /// Median time from spawn to the first 200 from /ready, migrations applied.
 async fn startup_ms(db_url: &str) -> BenchResult<f64> {
     let mut samples = Vec::new();
@@ -292,7 +324,6 @@ async fn bench() -> BenchResult<()> {
     println!("| run | calls/s | p50 ms | p99 ms | errors | RSS MB |");
     println!("|---|---:|---:|---:|---:|---:|");
     let mut notes = Vec::new();
-    let mut mixes = Vec::new();
     for backend in &options.backends {
         let name = backend.name();
         let db = TestDatabase::new(*backend).await;
@@ -314,9 +345,16 @@ async fn bench() -> BenchResult<()> {
             .await
             .map_err(|e| format!("HTTP load at concurrency {concurrency}: {e}"))?;
             row(&format!("HTTP {name} c={concurrency}"), &run);
-            if *backend == Backend::Postgres && options.workload == Workload::Mix {
-                mixes.push((*concurrency, run.calls as f64 / run.seconds));
-            }
+        }
+        let highest = options.concurrency.iter().copied().max();
+        if let (Backend::Postgres, Workload::Mix, Some(clients)) =
+            (backend, options.workload, highest)
+        {
+            notes.push(
+                beside_pgbench(&server, clients, options.seconds)
+                    .await
+                    .map_err(|e| format!("pgbench comparison: {e}"))?,
+            );
         }
         drop(server);
         let run = stdio_load(db.url(), options.workload, options.seconds)
@@ -329,20 +367,6 @@ async fn bench() -> BenchResult<()> {
         notes.push(format!(
             "{name}: idle RSS {:.1} MB, start-up to ready {startup:.1} ms (median of 7)",
             idle as f64 / 1024.0
-        ));
-    }
-    // PostgreSQL itself, on the same four statements, at the highest
-    // concurrency measured, beside the server's figure.
-    if let Some((clients, calls)) = mixes.iter().max_by_key(|(c, _)| *c).copied() {
-        let db = TestDatabase::new(Backend::Postgres).await;
-        // Opening a store applies the migrations: pgbench needs the table.
-        db.store().await.close().await;
-        let statements =
-            common::pgbench::statements_per_second(db.url(), clients, options.seconds).await?;
-        notes.push(format!(
-            "pgbench, the same 4 statements, {clients} clients: {statements:.0} statements/s; \
-             todo-mcp (HTTP, postgres, c={clients}) reaches {calls:.0} calls/s = {:.0} % of it",
-            100.0 * calls / statements
         ));
     }
     println!();
