@@ -6,9 +6,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::{ConnectOptions as _, SqliteConnection, SqlitePool};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions as _, SqliteConnection, SqlitePool};
 
 use crate::store::pool::{Backend, SqliteWriter, Store};
 use crate::store::search_index::Indexer;
@@ -201,7 +201,9 @@ async fn sqlite_pool(
 }
 
 /// The writer's connection, retried like [`sqlite_pool`].
-async fn sqlite_connection(connect: &SqliteConnectOptions) -> Result<SqliteConnection, sqlx::Error> {
+async fn sqlite_connection(
+    connect: &SqliteConnectOptions,
+) -> Result<SqliteConnection, sqlx::Error> {
     let mut attempt: u32 = 0;
     loop {
         attempt += 1;

@@ -74,7 +74,8 @@ impl<'c> BeginWrite<'c> for &'c PgPool {
     type Database = sqlx::Postgres;
     fn begin_write(
         self,
-    ) -> impl Future<Output = Result<sqlx::Transaction<'c, sqlx::Postgres>, sqlx::Error>> + Send {
+    ) -> impl Future<Output = Result<sqlx::Transaction<'c, sqlx::Postgres>, sqlx::Error>> + Send
+    {
         async move {
             let transaction: sqlx::Transaction<'c, sqlx::Postgres> = self.begin().await?;
             Ok(transaction)

@@ -93,17 +93,76 @@ fn build<DB>(
     DateTime<Utc>: for<'t> Encode<'t, DB> + Type<DB>,
 {
     let filter = &request.filter;
-    let ranked = request.sort == Sort::Relevance;
     let scope = scope(user);
-    q.push(concat!("select ", task_columns!(), ", "));
-    match (&filter.query, ranked) {
-        (Some(search), true) => relevance(q, dialect, &scope, search),
-        _ => {
-            q.push("0");
+    if let (Sort::Relevance, Some(search)) = (request.sort, &filter.query) {
+        ranked(q, dialect, user, request, search, limit);
+        return;
+    }
+    q.push(concat!(
+        "select ",
+        task_columns!(),
+        ", 0 as relevance from tasks where user_id = "
+    ));
+    q.push_bind(user.as_str().to_owned());
+    filters(q, user, request);
+    if let Some(search) = &filter.query {
+        match dialect {
+            Dialect::Sqlite => {
+                q.push(" and id in (select rowid from tasks_fts where tasks_fts match ");
+                q.push_bind(search.fts5(&scope, None)).push(")");
+            }
+            Dialect::Postgres => {
+                q.push(" and search @@ to_tsquery('simple', ");
+                q.push_bind(search.tsquery(&scope, false)).push(")");
+            }
         }
     }
-    q.push(" as relevance from tasks where user_id = ");
-    q.push_bind(user.as_str().to_owned());
+    if let Some(cursor) = &request.cursor {
+        let id = cursor.id;
+        match &cursor.key {
+            // Without a query every task ranks alike: id order.
+            CursorKey::Created | CursorKey::Relevance(_) => {
+                q.push(" and id < ").push_bind(id);
+            }
+            CursorKey::Updated(at) => {
+                q.push(" and (updated_at < ").push_bind(*at);
+                q.push(" or (updated_at = ").push_bind(*at);
+                q.push(" and id < ").push_bind(id).push("))");
+            }
+            CursorKey::Priority(rank) => {
+                q.push(" and (priority < ").push_bind(*rank);
+                q.push(" or (priority = ").push_bind(*rank);
+                q.push(" and id < ").push_bind(id).push("))");
+            }
+            CursorKey::Due(Some(key)) => {
+                q.push(" and (due_key > ").push_bind(key.clone());
+                q.push(" or (due_key = ").push_bind(key.clone());
+                q.push(" and id > ")
+                    .push_bind(id)
+                    .push(") or due_key is null)");
+            }
+            CursorKey::Due(None) => {
+                q.push(" and due_key is null and id > ").push_bind(id);
+            }
+        }
+    }
+    q.push(match request.sort {
+        Sort::Created | Sort::Relevance => " order by id desc",
+        Sort::Updated => " order by updated_at desc, id desc",
+        Sort::Priority => " order by priority desc, id desc",
+        Sort::Due => " order by due_key asc nulls last, id asc",
+    });
+    q.push(" limit ").push_bind(i64::from(limit));
+}
+
+/// The filters other than the query, after `where user_id = …`.
+fn filters<DB>(q: &mut QueryBuilder<DB>, user: &UserId, request: &ListRequest)
+where
+    DB: Database,
+    String: for<'t> Encode<'t, DB> + Type<DB>,
+    bool: for<'t> Encode<'t, DB> + Type<DB>,
+{
+    let filter = &request.filter;
     if let Some(completed) = filter.status.completed() {
         q.push(" and completed = ").push_bind(completed);
     }
@@ -132,84 +191,115 @@ fn build<DB>(
         }
         q.push("))");
     }
-    if let Some(search) = &filter.query {
-        match dialect {
-            Dialect::Sqlite => {
-                q.push(" and id in (select rowid from tasks_fts where tasks_fts match ");
-                q.push_bind(search.fts5(&scope, None)).push(")");
-            }
-            Dialect::Postgres => {
-                q.push(" and search @@ to_tsquery('simple', ");
-                q.push_bind(search.tsquery(&scope, false)).push(")");
-            }
-        }
-    }
-    if let Some(cursor) = &request.cursor {
-        let id = cursor.id;
-        match &cursor.key {
-            CursorKey::Created => {
-                q.push(" and id < ").push_bind(id);
-            }
-            CursorKey::Updated(at) => {
-                q.push(" and (updated_at < ").push_bind(*at);
-                q.push(" or (updated_at = ").push_bind(*at);
-                q.push(" and id < ").push_bind(id).push("))");
-            }
-            CursorKey::Priority(rank) => {
-                q.push(" and (priority < ").push_bind(*rank);
-                q.push(" or (priority = ").push_bind(*rank);
-                q.push(" and id < ").push_bind(id).push("))");
-            }
-            CursorKey::Due(Some(key)) => {
-                q.push(" and (due_key > ").push_bind(key.clone());
-                q.push(" or (due_key = ").push_bind(key.clone());
-                q.push(" and id > ")
-                    .push_bind(id)
-                    .push(") or due_key is null)");
-            }
-            CursorKey::Due(None) => {
-                q.push(" and due_key is null and id > ").push_bind(id);
-            }
-            CursorKey::Relevance(tier) => {
-                if let Some(search) = &filter.query {
-                    q.push(" and (");
-                    relevance(q, dialect, &scope, search);
-                    q.push(" < ").push_bind(*tier).push(" or (");
-                    relevance(q, dialect, &scope, search);
-                    q.push(" = ").push_bind(*tier);
-                    q.push(" and id < ").push_bind(id).push("))");
-                }
-            }
-        }
-    }
-    q.push(match request.sort {
-        Sort::Created => " order by id desc",
-        Sort::Updated => " order by updated_at desc, id desc",
-        Sort::Priority => " order by priority desc, id desc",
-        Sort::Due => " order by due_key asc nulls last, id asc",
-        Sort::Relevance => " order by relevance desc, id desc",
-    });
-    q.push(" limit ").push_bind(i64::from(limit));
 }
 
-/// 1 when every searched word is in the title, else 0.
-fn relevance<DB>(q: &mut QueryBuilder<DB>, dialect: Dialect, scope: &str, search: &SearchQuery)
-where
+/// A search ranked by relevance: tasks with every word in the title (1)
+/// before the others (0), newest first within each. Two branches, each
+/// walking its matches newest first and stopping at the page's end, so a
+/// common word costs about a page, not every match: SQLite's FTS5 hands
+/// out row ids in descending order; PostgreSQL's planner can walk the
+/// `(user_id, id)` index and test each row. The cursor's tier says which
+/// branch it is in.
+fn ranked<DB>(
+    q: &mut QueryBuilder<DB>,
+    dialect: Dialect,
+    user: &UserId,
+    request: &ListRequest,
+    search: &SearchQuery,
+    limit: u32,
+) where
     DB: Database,
     String: for<'t> Encode<'t, DB> + Type<DB>,
+    i64: for<'t> Encode<'t, DB> + Type<DB>,
+    bool: for<'t> Encode<'t, DB> + Type<DB>,
 {
+    let scope = scope(user);
+    let (all, title) = match dialect {
+        Dialect::Sqlite => (
+            search.fts5(&scope, None),
+            search.fts5(&scope, Some("search_title")),
+        ),
+        Dialect::Postgres => (search.tsquery(&scope, false), search.tsquery(&scope, true)),
+    };
+    // Where the cursor is: in the title tier (1) or the rest (0). A cursor
+    // of another sort starts the ranked list over.
+    let after = request.cursor.as_ref().and_then(|c| match c.key {
+        CursorKey::Relevance(tier) => Some((tier.clamp(0, 1), c.id)),
+        _ => None,
+    });
+    q.push("select * from (");
+    if after.is_none_or(|(tier, _)| tier == 1) {
+        let id = after.map(|(_, id)| id);
+        branch(
+            q,
+            dialect,
+            user,
+            request,
+            (1, title.clone(), None),
+            id,
+            limit,
+        );
+        q.push(" union all ");
+    }
+    let id = after.filter(|(tier, _)| *tier == 0).map(|(_, id)| id);
+    branch(q, dialect, user, request, (0, all, Some(title)), id, limit);
+    q.push(") as ranked order by relevance desc, id desc limit ")
+        .push_bind(i64::from(limit));
+}
+
+/// One branch of [`ranked`]: the tasks matching `matching` and not
+/// `except`, ranked `rank`, after `after`, newest first, at most `limit`.
+fn branch<DB>(
+    q: &mut QueryBuilder<DB>,
+    dialect: Dialect,
+    user: &UserId,
+    request: &ListRequest,
+    (rank, matching, except): (i32, String, Option<String>),
+    after: Option<i64>,
+    limit: u32,
+) where
+    DB: Database,
+    String: for<'t> Encode<'t, DB> + Type<DB>,
+    i64: for<'t> Encode<'t, DB> + Type<DB>,
+    bool: for<'t> Encode<'t, DB> + Type<DB>,
+{
+    q.push(format_args!(
+        "select * from (select {}, {rank} as relevance from ",
+        task_columns!()
+    ));
     match dialect {
+        // CROSS JOIN keeps the full-text index the outer loop, read in
+        // descending row id order.
         Dialect::Sqlite => {
-            q.push("(case when id in (select rowid from tasks_fts where tasks_fts match ");
-            q.push_bind(search.fts5(scope, Some("search_title")));
-            q.push(") then 1 else 0 end)");
+            q.push(
+                "tasks_fts cross join tasks on tasks.id = tasks_fts.rowid where tasks_fts match ",
+            );
+            match except {
+                Some(except) => q.push_bind(format!("({matching}) NOT ({except})")),
+                None => q.push_bind(matching),
+            };
         }
         Dialect::Postgres => {
-            q.push("(case when search @@ to_tsquery('simple', ");
-            q.push_bind(search.tsquery(scope, true));
-            q.push(") then 1 else 0 end)");
+            q.push("tasks where search @@ (to_tsquery('simple', ")
+                .push_bind(matching);
+            if let Some(except) = except {
+                q.push(") && !!to_tsquery('simple', ").push_bind(except);
+            }
+            q.push("))");
         }
     }
+    q.push(" and user_id = ")
+        .push_bind(user.as_str().to_owned());
+    filters(q, user, request);
+    if let Some(id) = after {
+        q.push(" and id < ").push_bind(id);
+    }
+    q.push(match dialect {
+        Dialect::Sqlite => " order by tasks_fts.rowid desc",
+        Dialect::Postgres => " order by id desc",
+    });
+    q.push(" limit ").push_bind(i64::from(limit));
+    q.push(format_args!(") as tier{rank}"));
 }
 
 /// Due within `bound` (`op` is `<=` or `>=`): whole-day dues against its

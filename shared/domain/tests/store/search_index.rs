@@ -64,6 +64,50 @@ async fn rename(store: &Store, u: &UserId, id: i64, title: &str) {
         .expect("rename");
 }
 
+/// Every page of a ranked search, 7 at a time: the ids in order.
+async fn ranked_pages(store: &Store, user: &UserId, word: &str) -> Vec<i64> {
+    let mut request = ListRequest {
+        filter: TaskFilter {
+            query: Some(SearchQuery::parse(word).expect("query")),
+            ..TaskFilter::default()
+        },
+        sort: task::service::default_sort(true),
+        limit: Limit::parse(7).expect("limit"),
+        ..ListRequest::default()
+    };
+    let mut ids = Vec::new();
+    for _ in 0..100 {
+        let page = task::list(store, user, &request).await.expect("search");
+        ids.extend(page.tasks.into_iter().map(|t| t.id));
+        match page.next_cursor {
+            Some(cursor) => {
+                request.cursor =
+                    Some(task::Cursor::parse(&cursor.encode(), request.sort).expect("cursor"));
+            }
+            None => return ids,
+        }
+    }
+    panic!("more than 100 pages");
+}
+
+/// The ids whose title has `word` (newest first), then those whose
+/// description alone has it (newest first).
+fn ranked(rows: &BTreeMap<i64, (String, String)>, word: &str) -> Vec<i64> {
+    let newest_first = |title: bool| {
+        rows.iter()
+            .rev()
+            .filter(move |(_, (t, b))| {
+                if title {
+                    t.contains(word)
+                } else {
+                    !t.contains(word) && b.contains(word)
+                }
+            })
+            .map(|(id, _)| *id)
+    };
+    newest_first(true).chain(newest_first(false)).collect()
+}
+
 /// FTS5's own check of the index against the table (SQLite).
 async fn index_agrees_with_table(db: &TestDatabase) {
     let pool = sqlx::SqlitePool::connect(db.url()).await.expect("sqlite");
@@ -124,6 +168,11 @@ async fn search_follows_every_change(backend: Backend) {
         assert_eq!(
             search(&other, &u, word).await,
             expected(&rows, word),
+            "{word}"
+        );
+        assert_eq!(
+            ranked_pages(&store, &u, word).await,
+            ranked(&rows, word),
             "{word}"
         );
     }
