@@ -72,14 +72,9 @@ impl<'c> BeginWrite<'c> for &'c mut SqliteConnection {
 
 impl<'c> BeginWrite<'c> for &'c PgPool {
     type Database = sqlx::Postgres;
-    fn begin_write(
-        self,
-    ) -> impl Future<Output = Result<sqlx::Transaction<'c, sqlx::Postgres>, sqlx::Error>> + Send
-    {
-        async move {
-            let transaction: sqlx::Transaction<'c, sqlx::Postgres> = self.begin().await?;
-            Ok(transaction)
-        }
+    async fn begin_write(self) -> Result<sqlx::Transaction<'c, sqlx::Postgres>, sqlx::Error> {
+        let transaction: sqlx::Transaction<'c, sqlx::Postgres> = self.begin().await?;
+        Ok(transaction)
     }
 }
 
