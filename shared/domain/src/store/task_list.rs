@@ -94,15 +94,24 @@ fn build<DB>(
 {
     let filter = &request.filter;
     let scope = scope(user);
-    if let (Sort::Relevance, Some(search)) = (request.sort, &filter.query) {
-        ranked(q, dialect, user, request, search, limit);
-        return;
+    let ranking = match (request.sort, &filter.query, dialect) {
+        (Sort::Relevance, Some(search), Dialect::Sqlite) => {
+            ranked(q, dialect, user, request, search, limit);
+            return;
+        }
+        // PostgreSQL ranks every match: its planner chose worse plans for
+        // the two branches (measured in docs/benchmarks.md).
+        (Sort::Relevance, Some(search), Dialect::Postgres) => Some(search),
+        _ => None,
+    };
+    q.push(concat!("select ", task_columns!(), ", "));
+    match ranking {
+        Some(search) => pg_relevance(q, &scope, search),
+        None => {
+            q.push("0");
+        }
     }
-    q.push(concat!(
-        "select ",
-        task_columns!(),
-        ", 0 as relevance from tasks where user_id = "
-    ));
+    q.push(" as relevance from tasks where user_id = ");
     q.push_bind(user.as_str().to_owned());
     filters(q, user, request);
     if let Some(search) = &filter.query {
@@ -120,6 +129,14 @@ fn build<DB>(
     if let Some(cursor) = &request.cursor {
         let id = cursor.id;
         match &cursor.key {
+            CursorKey::Relevance(tier) if let Some(search) = ranking => {
+                q.push(" and (");
+                pg_relevance(q, &scope, search);
+                q.push(" < ").push_bind(*tier).push(" or (");
+                pg_relevance(q, &scope, search);
+                q.push(" = ").push_bind(*tier);
+                q.push(" and id < ").push_bind(id).push("))");
+            }
             // Without a query every task ranks alike: id order.
             CursorKey::Created | CursorKey::Relevance(_) => {
                 q.push(" and id < ").push_bind(id);
@@ -147,12 +164,24 @@ fn build<DB>(
         }
     }
     q.push(match request.sort {
+        Sort::Relevance if ranking.is_some() => " order by relevance desc, id desc",
         Sort::Created | Sort::Relevance => " order by id desc",
         Sort::Updated => " order by updated_at desc, id desc",
         Sort::Priority => " order by priority desc, id desc",
         Sort::Due => " order by due_key asc nulls last, id asc",
     });
     q.push(" limit ").push_bind(i64::from(limit));
+}
+
+/// PostgreSQL: 1 when every searched word is in the title, else 0.
+fn pg_relevance<DB>(q: &mut QueryBuilder<DB>, scope: &str, search: &SearchQuery)
+where
+    DB: Database,
+    String: for<'t> Encode<'t, DB> + Type<DB>,
+{
+    q.push("(case when search @@ to_tsquery('simple', ");
+    q.push_bind(search.tsquery(scope, true));
+    q.push(") then 1 else 0 end)");
 }
 
 /// The filters other than the query, after `where user_id = …`.
@@ -193,13 +222,13 @@ where
     }
 }
 
-/// A search ranked by relevance: tasks with every word in the title (1)
-/// before the others (0), newest first within each. Two branches, each
-/// walking its matches newest first and stopping at the page's end, so a
-/// common word costs about a page, not every match: SQLite's FTS5 hands
-/// out row ids in descending order; PostgreSQL's planner can walk the
-/// `(user_id, id)` index and test each row. The cursor's tier says which
-/// branch it is in.
+/// A search ranked by relevance on SQLite: tasks with every word in the
+/// title (1) before the others (0), newest first within each. Two
+/// branches, each walking its matches newest first (FTS5 hands out row ids
+/// in descending order) and stopping at the page's end, so a common word
+/// costs about a page, not every match. The cursor's tier says which
+/// branch it is in. (Written for both dialects; PostgreSQL does not use
+/// it, see [`build`].)
 fn ranked<DB>(
     q: &mut QueryBuilder<DB>,
     dialect: Dialect,
