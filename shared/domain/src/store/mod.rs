@@ -7,13 +7,14 @@
 //! on `tasks` filters on `user_id`; every query on `conversations` and
 //! `messages` on the conversation's `user_id`.
 //!
-//! Layout: [`pool`] (the pools and the `on_pool!` macro that runs a
-//! statement on either), [`open`] (URLs, settings, migrations), then one
-//! file per table or concern: `task_row` (a task's columns), `tasks` (its
-//! writes), `task_list` (the listing query), `search_backfill`, `search_index`
-//! (SQLite's full-text index, updated in batches),
-//! `conversations`, `messages` and `lease` (what storing messages does to a
-//! conversation's lease).
+//! Layout: [`pool`] (the pools and the `on_pool!`/`on_writer!` macros that
+//! run a statement on either), `writer` (SQLite's one writing connection,
+//! and how a write transaction begins), [`open`] (URLs, settings,
+//! migrations), then one file per table or concern: `task_row` (a task's
+//! columns), `tasks` (its writes), `task_list` (the listing query),
+//! `search_backfill`, `search_index` and `indexer` (SQLite's full-text
+//! index, updated in batches), `conversations`, `messages` and `lease`
+//! (what storing messages does to a conversation's lease).
 
 // The macros first, so that the files after them see them.
 #[macro_use]
@@ -25,11 +26,13 @@ pub(crate) mod messages;
 #[macro_use]
 pub(crate) mod task_row;
 mod conversations;
+mod indexer;
 pub mod open;
 mod search_backfill;
 mod search_index;
 mod task_list;
 mod tasks;
+mod writer;
 
 pub use open::{OpenError, StoreOptions, default_sqlite_url, redact_url};
 pub use pool::{PoolStats, Store};

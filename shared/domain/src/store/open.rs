@@ -10,8 +10,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions as _, SqliteConnection, SqlitePool};
 
-use crate::store::pool::{Backend, SqliteWriter, Store};
-use crate::store::search_index::Indexer;
+use crate::store::indexer::Indexer;
+use crate::store::pool::{Backend, Store};
+use crate::store::writer::SqliteWriter;
 
 /// How long a writer waits for SQLite's lock before giving up. Writes take
 /// microseconds; this only matters under heavy contention.

@@ -2,12 +2,12 @@
 //! statement on whichever backend they are.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use sqlx::{PgPool, SqliteConnection, SqlitePool};
-use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
+use tokio::sync::MappedMutexGuard;
 
-use crate::store::search_index::Indexer;
+use crate::store::indexer::Indexer;
+use crate::store::writer::SqliteWriter;
 
 /// One connection pool's use at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,89 +50,11 @@ pub(crate) enum Pool<'a> {
     Postgres(&'a PgPool),
 }
 
-/// Start a transaction that will write. On SQLite it takes the write lock
-/// at once (`begin immediate`): a transaction that reads first and writes
-/// later fails at once with "database is locked" when another process
-/// committed in between, whatever the busy timeout.
-pub(crate) trait BeginWrite<'c> {
-    type Database: sqlx::Database;
-    fn begin_write(
-        self,
-    ) -> impl Future<Output = Result<sqlx::Transaction<'c, Self::Database>, sqlx::Error>> + Send;
-}
-
-impl<'c> BeginWrite<'c> for &'c mut SqliteConnection {
-    type Database = sqlx::Sqlite;
-    fn begin_write(
-        self,
-    ) -> impl Future<Output = Result<sqlx::Transaction<'c, sqlx::Sqlite>, sqlx::Error>> + Send {
-        sqlx::Connection::begin_with(self, "begin immediate")
-    }
-}
-
-impl<'c> BeginWrite<'c> for &'c PgPool {
-    type Database = sqlx::Postgres;
-    async fn begin_write(self) -> Result<sqlx::Transaction<'c, sqlx::Postgres>, sqlx::Error> {
-        let transaction: sqlx::Transaction<'c, sqlx::Postgres> = self.begin().await?;
-        Ok(transaction)
-    }
-}
-
 /// Where a write runs: SQLite's one writing connection, held until the
 /// write is done, or PostgreSQL's pool.
 pub(crate) enum Writer<'a> {
     Sqlite(MappedMutexGuard<'a, SqliteConnection>),
     Postgres(&'a PgPool),
-}
-
-/// SQLite's one writing connection, taken in turn (first come, first
-/// served). Not a pool of one: sqlx's pool tests a connection with a round
-/// trip each time it is given back, and on the single writer that round
-/// trip is time no other write can use.
-#[derive(Debug)]
-pub(crate) struct SqliteWriter {
-    connection: Mutex<Option<SqliteConnection>>,
-    /// How long a write waits for its turn before failing.
-    wait: Duration,
-}
-
-impl SqliteWriter {
-    pub(crate) fn new(connection: SqliteConnection, wait: Duration) -> Self {
-        Self {
-            connection: Mutex::new(Some(connection)),
-            wait,
-        }
-    }
-
-    /// The connection, once the writes before have finished.
-    pub(crate) async fn take_turn(
-        &self,
-    ) -> Result<MappedMutexGuard<'_, SqliteConnection>, sqlx::Error> {
-        let guard = tokio::time::timeout(self.wait, self.connection.lock())
-            .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)?;
-        MutexGuard::try_map(guard, Option::as_mut).map_err(|_| sqlx::Error::PoolClosed)
-    }
-
-    fn stats(&self) -> PoolStats {
-        let (open, idle) = match self.connection.try_lock() {
-            Ok(guard) => (u32::from(guard.is_some()), u32::from(guard.is_some())),
-            Err(_) => (1, 0),
-        };
-        PoolStats {
-            name: "writer",
-            open,
-            idle,
-            max: 1,
-        }
-    }
-
-    /// Close the connection after the write in progress; later writes fail.
-    pub(crate) async fn close(&self) {
-        if let Some(connection) = self.connection.lock().await.take() {
-            let _ = sqlx::Connection::close(connection).await;
-        }
-    }
 }
 
 /// Run the same code on whichever pool this is. The body is compiled once
@@ -207,7 +129,14 @@ impl Store {
         }
         match &self.backend {
             Backend::Sqlite { reader, writer, .. } => {
-                vec![stats("reader", reader), writer.stats()]
+                let (open, idle) = writer.in_use();
+                let writer = PoolStats {
+                    name: "writer",
+                    open,
+                    idle,
+                    max: 1,
+                };
+                vec![stats("reader", reader), writer]
             }
             Backend::Postgres(pool) => vec![stats("main", pool)],
         }

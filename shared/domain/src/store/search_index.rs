@@ -1,63 +1,13 @@
 //! SQLite's full-text index, brought up to date in batches. Writes queue
 //! the rows whose text changed (`tasks_fts_pending`, filled by triggers);
-//! this file empties the queue into the index: a few milliseconds after a
-//! write, in the background, so that many writes share one transaction,
-//! and before every search, so that a search sees every committed change.
-//! PostgreSQL needs none of it (its GIN index batches by itself).
+//! the queue is emptied into the index a few milliseconds after a write, in
+//! the background ([`crate::store::indexer`]), so that many writes share one
+//! transaction, and before every search, so that a search sees every
+//! committed change. PostgreSQL needs none of it (its GIN index batches by
+//! itself).
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use sqlx::SqliteConnection;
-use tokio::sync::Notify;
-use tokio::task::JoinHandle;
-
-use crate::store::pool::{Backend, BeginWrite as _, SqliteWriter, Store};
-
-/// How long the background indexer waits after a write for more to share
-/// its transaction.
-const GATHER: Duration = Duration::from_millis(20);
-
-/// Most queued rows one transaction indexes, so that the single writer is
-/// never held long.
-const BATCH: i64 = 2_000;
-
-/// The background indexer of one SQLite store: woken by writes, stopped
-/// when the last clone of the store is dropped.
-#[derive(Debug)]
-pub(crate) struct Indexer {
-    wake: Arc<Notify>,
-    task: JoinHandle<()>,
-}
-
-impl Indexer {
-    pub(crate) fn spawn(writer: Arc<SqliteWriter>) -> Self {
-        let wake = Arc::new(Notify::new());
-        let woken = wake.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                woken.notified().await;
-                tokio::time::sleep(GATHER).await;
-                let indexed = match writer.take_turn().await {
-                    Ok(mut connection) => index_queue(&mut connection).await,
-                    Err(sqlx::Error::PoolClosed) => return,
-                    Err(error) => Err(error),
-                };
-                if let Err(error) = indexed {
-                    // Searches retry before they run; nothing is lost.
-                    tracing::warn!(%error, "indexing tasks for search failed");
-                }
-            }
-        });
-        Self { wake, task }
-    }
-}
-
-impl Drop for Indexer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
+use crate::store::indexer::{BATCH, index_queue};
+use crate::store::pool::{Backend, Store};
 
 impl Store {
     /// A write may have queued rows for the index: index them soon.
@@ -89,44 +39,4 @@ impl Store {
             }
         }
     }
-}
-
-/// Index up to [`BATCH`] queued rows, oldest first, in one transaction:
-/// take out the text the index holds for each, put in the row's text now
-/// (if the row still exists and its text is folded), and dequeue them.
-async fn index_queue(writer: &mut SqliteConnection) -> Result<u64, sqlx::Error> {
-    let mut tx = writer.begin_write().await?;
-    let last: Option<i64> = sqlx::query_scalar(
-        "select max(id) from (select id from tasks_fts_pending order by id limit $1)",
-    )
-    .bind(BATCH)
-    .fetch_one(&mut *tx)
-    .await?;
-    let Some(last) = last else {
-        return Ok(0);
-    };
-    sqlx::query(
-        "insert into tasks_fts (tasks_fts, rowid, search_title, search_body) \
-         select 'delete', id, indexed_title, indexed_body from tasks_fts_pending \
-         where id <= $1 and indexed_title is not null",
-    )
-    .bind(last)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "insert into tasks_fts (rowid, search_title, search_body) \
-         select t.id, t.search_title, t.search_body \
-         from tasks_fts_pending p join tasks t on t.id = p.id \
-         where p.id <= $1 and t.search_title is not null",
-    )
-    .bind(last)
-    .execute(&mut *tx)
-    .await?;
-    let done = sqlx::query("delete from tasks_fts_pending where id <= $1")
-        .bind(last)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    tx.commit().await?;
-    Ok(done)
 }

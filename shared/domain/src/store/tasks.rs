@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use crate::error::{Error, Result};
 use sqlx::Acquire as _;
 
-use crate::store::pool::{BeginWrite as _, Pool, Store};
+use crate::store::pool::{Pool, Store};
 use crate::store::task_row::{TaskRow, TaskWrite};
+use crate::store::writer::BeginWrite as _;
 use crate::task::model::Task;
 use crate::task::new::NewTask;
 use crate::task::patch::InPlace;

@@ -19,16 +19,21 @@ use crate::helpers::{open, user};
 
 const WORDS: [&str; 6] = ["apple", "banana", "cherry", "damson", "elder", "fig"];
 
-async fn search(store: &Store, user: &UserId, word: &str) -> Vec<i64> {
-    let request = ListRequest {
+/// A search for `word`, ranked, `size` tasks a page.
+fn searching(word: &str, size: i64) -> ListRequest {
+    ListRequest {
         filter: TaskFilter {
             query: Some(SearchQuery::parse(word).expect("query")),
             ..TaskFilter::default()
         },
         sort: task::service::default_sort(true),
-        limit: Limit::parse(200).expect("limit"),
+        limit: Limit::parse(size).expect("limit"),
         ..ListRequest::default()
-    };
+    }
+}
+
+async fn search(store: &Store, user: &UserId, word: &str) -> Vec<i64> {
+    let request = searching(word, 200);
     let page = task::list(store, user, &request).await.expect("search");
     let mut ids: Vec<i64> = page.tasks.into_iter().map(|t| t.id).collect();
     ids.sort_unstable();
@@ -66,15 +71,7 @@ async fn rename(store: &Store, u: &UserId, id: i64, title: &str) {
 
 /// Every page of a ranked search, 7 at a time: the ids in order.
 async fn ranked_pages(store: &Store, user: &UserId, word: &str) -> Vec<i64> {
-    let mut request = ListRequest {
-        filter: TaskFilter {
-            query: Some(SearchQuery::parse(word).expect("query")),
-            ..TaskFilter::default()
-        },
-        sort: task::service::default_sort(true),
-        limit: Limit::parse(7).expect("limit"),
-        ..ListRequest::default()
-    };
+    let mut request = searching(word, 7);
     let mut ids = Vec::new();
     for _ in 0..100 {
         let page = task::list(store, user, &request).await.expect("search");
