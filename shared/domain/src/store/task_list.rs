@@ -96,7 +96,7 @@ fn build<DB>(
     let scope = scope(user);
     let ranking = match (request.sort, &filter.query, dialect) {
         (Sort::Relevance, Some(search), Dialect::Sqlite) => {
-            ranked(q, dialect, user, request, search, limit);
+            sqlite_ranked(q, user, request, search, limit);
             return;
         }
         // PostgreSQL ranks every match: its planner chose worse plans for
@@ -227,11 +227,9 @@ where
 /// branches, each walking its matches newest first (FTS5 hands out row ids
 /// in descending order) and stopping at the page's end, so a common word
 /// costs about a page, not every match. The cursor's tier says which
-/// branch it is in. (Written for both dialects; PostgreSQL does not use
-/// it, see [`build`].)
-fn ranked<DB>(
+/// branch it is in. (PostgreSQL ranks in one statement, see [`build`].)
+fn sqlite_ranked<DB>(
     q: &mut QueryBuilder<DB>,
-    dialect: Dialect,
     user: &UserId,
     request: &ListRequest,
     search: &SearchQuery,
@@ -243,13 +241,8 @@ fn ranked<DB>(
     bool: for<'t> Encode<'t, DB> + Type<DB>,
 {
     let scope = scope(user);
-    let (all, title) = match dialect {
-        Dialect::Sqlite => (
-            search.fts5(&scope, None),
-            search.fts5(&scope, Some("search_title")),
-        ),
-        Dialect::Postgres => (search.tsquery(&scope, false), search.tsquery(&scope, true)),
-    };
+    let all = search.fts5(&scope, None);
+    let title = search.fts5(&scope, Some("search_title"));
     // Where the cursor is: in the title tier (1) or the rest (0). A cursor
     // of another sort starts the ranked list over.
     let after = request.cursor.as_ref().and_then(|c| match c.key {
@@ -259,31 +252,23 @@ fn ranked<DB>(
     q.push("select * from (");
     if after.is_none_or(|(tier, _)| tier == 1) {
         let id = after.map(|(_, id)| id);
-        branch(
-            q,
-            dialect,
-            user,
-            request,
-            (1, title.clone(), None),
-            id,
-            limit,
-        );
+        sqlite_branch(q, user, request, (1, title.clone()), id, limit);
         q.push(" union all ");
     }
     let id = after.filter(|(tier, _)| *tier == 0).map(|(_, id)| id);
-    branch(q, dialect, user, request, (0, all, Some(title)), id, limit);
+    let rest = format!("({all}) NOT ({title})");
+    sqlite_branch(q, user, request, (0, rest), id, limit);
     q.push(") as ranked order by relevance desc, id desc limit ")
         .push_bind(i64::from(limit));
 }
 
-/// One branch of [`ranked`]: the tasks matching `matching` and not
-/// `except`, ranked `rank`, after `after`, newest first, at most `limit`.
-fn branch<DB>(
+/// One branch of [`sqlite_ranked`]: the tasks matching the FTS5 query
+/// `matching`, ranked `rank`, after `after`, newest first, at most `limit`.
+fn sqlite_branch<DB>(
     q: &mut QueryBuilder<DB>,
-    dialect: Dialect,
     user: &UserId,
     request: &ListRequest,
-    (rank, matching, except): (i32, String, Option<String>),
+    (rank, matching): (i32, String),
     after: Option<i64>,
     limit: u32,
 ) where
@@ -292,42 +277,22 @@ fn branch<DB>(
     i64: for<'t> Encode<'t, DB> + Type<DB>,
     bool: for<'t> Encode<'t, DB> + Type<DB>,
 {
+    // CROSS JOIN keeps the full-text index the outer loop, read in
+    // descending row id order.
     q.push(format_args!(
-        "select * from (select {}, {rank} as relevance from ",
+        "select * from (select {}, {rank} as relevance from tasks_fts \
+         cross join tasks on tasks.id = tasks_fts.rowid where tasks_fts match ",
         task_columns!()
     ));
-    match dialect {
-        // CROSS JOIN keeps the full-text index the outer loop, read in
-        // descending row id order.
-        Dialect::Sqlite => {
-            q.push(
-                "tasks_fts cross join tasks on tasks.id = tasks_fts.rowid where tasks_fts match ",
-            );
-            match except {
-                Some(except) => q.push_bind(format!("({matching}) NOT ({except})")),
-                None => q.push_bind(matching),
-            };
-        }
-        Dialect::Postgres => {
-            q.push("tasks where search @@ (to_tsquery('simple', ")
-                .push_bind(matching);
-            if let Some(except) = except {
-                q.push(") && !!to_tsquery('simple', ").push_bind(except);
-            }
-            q.push("))");
-        }
-    }
+    q.push_bind(matching);
     q.push(" and user_id = ")
         .push_bind(user.as_str().to_owned());
     filters(q, user, request);
     if let Some(id) = after {
         q.push(" and id < ").push_bind(id);
     }
-    q.push(match dialect {
-        Dialect::Sqlite => " order by tasks_fts.rowid desc",
-        Dialect::Postgres => " order by id desc",
-    });
-    q.push(" limit ").push_bind(i64::from(limit));
+    q.push(" order by tasks_fts.rowid desc limit ")
+        .push_bind(i64::from(limit));
     q.push(format_args!(") as tier{rank}"));
 }
 
