@@ -173,42 +173,42 @@ impl Store {
     }
 }
 
-/// A SQLite pool, retried while the file is busy: a new file's first
-/// connections switch it to WAL, which needs the file to themselves, and two
-/// processes starting together on a fresh file meet there.
+/// A SQLite pool for the readers.
 async fn sqlite_pool(
     connect: &SqliteConnectOptions,
     size: u32,
     options: &StoreOptions,
 ) -> Result<SqlitePool, sqlx::Error> {
-    let mut attempt: u32 = 0;
-    loop {
-        attempt += 1;
-        let pool = SqlitePoolOptions::new()
+    while_busy(|| {
+        SqlitePoolOptions::new()
             .max_connections(size)
             .acquire_timeout(options.acquire_timeout)
             // A SQLite connection is a file handle in this process: nothing
             // on the other side can drop it.
             .test_before_acquire(false)
             .connect_with(connect.clone())
-            .await;
-        match pool {
-            Err(error) if attempt < 10 && is_busy(&error) => {
-                tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
-            }
-            other => return other,
-        }
-    }
+    })
+    .await
 }
 
-/// The writer's connection, retried like [`sqlite_pool`].
+/// The writer's connection.
 async fn sqlite_connection(
     connect: &SqliteConnectOptions,
 ) -> Result<SqliteConnection, sqlx::Error> {
+    while_busy(|| connect.connect()).await
+}
+
+/// `open`, retried while the file is busy: a new file's first connections
+/// switch it to WAL, which needs the file to themselves, and two processes
+/// starting together on a fresh file meet there.
+async fn while_busy<T, F>(mut open: impl FnMut() -> F) -> Result<T, sqlx::Error>
+where
+    F: Future<Output = Result<T, sqlx::Error>>,
+{
     let mut attempt: u32 = 0;
     loop {
         attempt += 1;
-        match connect.connect().await {
+        match open().await {
             Err(error) if attempt < 10 && is_busy(&error) => {
                 tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
             }

@@ -96,7 +96,7 @@ fn build<DB>(
     let scope = scope(user);
     let ranking = match (request.sort, &filter.query, dialect) {
         (Sort::Relevance, Some(search), Dialect::Sqlite) => {
-            sqlite_ranked(q, user, request, search, limit);
+            sqlite_ranked(q, user, &scope, request, search, limit);
             return;
         }
         // PostgreSQL ranks every match: its planner chose worse plans for
@@ -231,6 +231,7 @@ where
 fn sqlite_ranked<DB>(
     q: &mut QueryBuilder<DB>,
     user: &UserId,
+    scope: &str,
     request: &ListRequest,
     search: &SearchQuery,
     limit: u32,
@@ -240,9 +241,8 @@ fn sqlite_ranked<DB>(
     i64: for<'t> Encode<'t, DB> + Type<DB>,
     bool: for<'t> Encode<'t, DB> + Type<DB>,
 {
-    let scope = scope(user);
-    let all = search.fts5(&scope, None);
-    let title = search.fts5(&scope, Some("search_title"));
+    let all = search.fts5(scope, None);
+    let title = search.fts5(scope, Some("search_title"));
     // Where the cursor is: in the title tier (1) or the rest (0). A cursor
     // of another sort starts the ranked list over.
     let after = request.cursor.as_ref().and_then(|c| match c.key {

@@ -1,8 +1,10 @@
 //! The domain's store against real SQLite and PostgreSQL: one test binary,
 //! a module per area.
 
-mod conversations;
+// The helpers first, so that the modules after them see their macro.
+#[macro_use]
 mod helpers;
+mod conversations;
 mod search_index;
 mod task_changes;
 mod task_listing;

@@ -15,7 +15,7 @@ use todo_domain::task::{
 use todo_domain::{Store, UserId};
 use todo_testkit::{Backend, TestDatabase, both_backends};
 
-use crate::helpers::{open, user};
+use crate::helpers::{every_page, open, user};
 
 const WORDS: [&str; 6] = ["apple", "banana", "cherry", "damson", "elder", "fig"];
 
@@ -71,20 +71,11 @@ async fn rename(store: &Store, u: &UserId, id: i64, title: &str) {
 
 /// Every page of a ranked search, 7 at a time: the ids in order.
 async fn ranked_pages(store: &Store, user: &UserId, word: &str) -> Vec<i64> {
-    let mut request = searching(word, 7);
-    let mut ids = Vec::new();
-    for _ in 0..100 {
-        let page = task::list(store, user, &request).await.expect("search");
-        ids.extend(page.tasks.into_iter().map(|t| t.id));
-        match page.next_cursor {
-            Some(cursor) => {
-                request.cursor =
-                    Some(task::Cursor::parse(&cursor.encode(), request.sort).expect("cursor"));
-            }
-            None => return ids,
-        }
-    }
-    panic!("more than 100 pages");
+    every_page(store, user, searching(word, 7), 100)
+        .await
+        .into_iter()
+        .map(|t| t.id)
+        .collect()
 }
 
 /// The ids whose title has `word` (newest first), then those whose

@@ -10,7 +10,7 @@ use todo_domain::task::{
 use todo_domain::{Store, UserId, Zone};
 use todo_testkit::{Backend, both_backends};
 
-use crate::helpers::{open, user};
+use crate::helpers::{every_page, open, user};
 
 /// (title, description, due, priority, tags)
 type Seed = (
@@ -88,19 +88,11 @@ async fn all_pages(
     size: i64,
 ) -> Vec<String> {
     request.limit = Limit::parse(size).expect("limit");
-    let mut titles = Vec::new();
-    for _ in 0..20 {
-        let page = task::list(store, user, &request).await.expect("list");
-        titles.extend(page.tasks.into_iter().map(|t| t.title));
-        match page.next_cursor {
-            Some(cursor) => {
-                request.cursor =
-                    Some(task::Cursor::parse(&cursor.encode(), request.sort).expect("cursor"))
-            }
-            None => return titles,
-        }
-    }
-    panic!("more than 20 pages");
+    every_page(store, user, request, 20)
+        .await
+        .into_iter()
+        .map(|t| t.title)
+        .collect()
 }
 
 fn filtered(filter: TaskFilter, sort: Sort) -> ListRequest {

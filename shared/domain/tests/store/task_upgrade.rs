@@ -19,30 +19,13 @@ async fn insert_as_an_older_release(
     let sql = "insert into tasks (user_id, title, description, completed, created_at, updated_at) \
                values ($1, $2, null, false, $3, $3)";
     let now = chrono::Utc::now();
-    match backend {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(db.url()).await.expect("sqlite");
-            sqlx::query(sql)
-                .bind(user.as_str())
-                .bind(title)
-                .bind(now)
-                .execute(&pool)
-                .await
-                .expect("insert");
-            pool.close().await;
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(db.url()).await.expect("postgres");
-            sqlx::query(sql)
-                .bind(user.as_str())
-                .bind(title)
-                .bind(now)
-                .execute(&pool)
-                .await
-                .expect("insert");
-            pool.close().await;
-        }
-    }
+    with_raw_pool!(db, backend, |pool| sqlx::query(sql)
+        .bind(user.as_str())
+        .bind(title)
+        .bind(now)
+        .execute(&pool)
+        .await
+        .expect("insert"));
 }
 
 async fn found(store: &Store, user: &UserId, words: &str) -> Vec<String> {

@@ -364,26 +364,11 @@ async fn an_older_release_starts_on_a_database_migrated_further(backend: Backend
         (version, description, success, checksum, execution_time) \
         values (99991231000000, 'from a newer release', true, $1, 0)";
     let checksum = vec![0u8; 48];
-    match backend {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(db.url()).await.expect("connect");
-            sqlx::query(insert)
-                .bind(checksum)
-                .execute(&pool)
-                .await
-                .expect("insert");
-            pool.close().await;
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(db.url()).await.expect("connect");
-            sqlx::query(insert)
-                .bind(checksum)
-                .execute(&pool)
-                .await
-                .expect("insert");
-            pool.close().await;
-        }
-    }
+    with_raw_pool!(db, backend, |pool| sqlx::query(insert)
+        .bind(checksum)
+        .execute(&pool)
+        .await
+        .expect("insert"));
     let store = Store::open(&StoreOptions::new(db.url()))
         .await
         .expect("open");
