@@ -11,7 +11,8 @@
 //! run a statement on either), `writer` (SQLite's one writing connection,
 //! and how a write transaction begins), [`open`] (URLs, settings,
 //! migrations), then one file per table or concern: `task_row` (a task's
-//! columns), `tasks` (its writes), `task_list` (the listing query),
+//! columns), `tasks` (its writes), `task_list` (the listing query, with `list_filters` and
+//! `ranked_search`),
 //! `search_backfill`, `search_index` and `indexer` (SQLite's full-text
 //! index, updated in batches), `conversations`, `messages` and `lease`
 //! (what storing messages does to a conversation's lease).
@@ -27,7 +28,9 @@ pub(crate) mod messages;
 pub(crate) mod task_row;
 mod conversations;
 mod indexer;
+mod list_filters;
 pub mod open;
+mod ranked_search;
 mod search_backfill;
 mod search_index;
 mod task_list;

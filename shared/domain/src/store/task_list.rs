@@ -1,6 +1,7 @@
 //! The one query behind `list_tasks`: filters, sort orders and keyset
 //! pagination, built at run time from fixed fragments and bound values (no
-//! client text ever becomes SQL). Every filter has an index to use:
+//! client text ever becomes SQL); a search ranked by relevance is built in
+//! `ranked_search`, the filters in `list_filters`. Every filter has an index to use:
 //! `(user_id, completed, id)`, `(user_id, due_key, id)`,
 //! `(user_id, priority, id)`, `(user_id, updated_at, id)`, `task_tags
 //! (user_id, tag, task_id)`, and the full-text index (FTS5 on SQLite, GIN
@@ -9,12 +10,13 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
+use crate::store::list_filters::filters;
 use crate::store::pool::{Pool, Store};
+use crate::store::ranked_search::{pg_ranked, sqlite_ranked};
 use crate::store::task_row::RankedRow;
-use crate::task::due::DueBound;
 use crate::task::listing::{CursorKey, ListRequest, Sort};
 use crate::task::model::Task;
-use crate::task::search::{SearchQuery, scope};
+use crate::task::search::scope;
 use crate::user::UserId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,24 +96,18 @@ fn build<DB>(
 {
     let filter = &request.filter;
     let scope = scope(user);
-    let ranking = match (request.sort, &filter.query, dialect) {
-        (Sort::Relevance, Some(search), Dialect::Sqlite) => {
-            sqlite_ranked(q, user, &scope, request, search, limit);
-            return;
+    if let (Sort::Relevance, Some(search)) = (request.sort, &filter.query) {
+        match dialect {
+            Dialect::Sqlite => sqlite_ranked(q, user, &scope, request, search, limit),
+            Dialect::Postgres => pg_ranked(q, user, &scope, request, search, limit),
         }
-        // PostgreSQL ranks every match: its planner chose worse plans for
-        // the two branches (measured in docs/benchmarks.md).
-        (Sort::Relevance, Some(search), Dialect::Postgres) => Some(search),
-        _ => None,
-    };
-    q.push(concat!("select ", task_columns!(), ", "));
-    match ranking {
-        Some(search) => pg_relevance(q, &scope, search),
-        None => {
-            q.push("0");
-        }
+        return;
     }
-    q.push(" as relevance from tasks where user_id = ");
+    q.push(concat!(
+        "select ",
+        task_columns!(),
+        ", 0 as relevance from tasks where user_id = "
+    ));
     q.push_bind(user.as_str().to_owned());
     filters(q, user, request);
     if let Some(search) = &filter.query {
@@ -121,22 +117,16 @@ fn build<DB>(
                 q.push_bind(search.fts5(&scope, None)).push(")");
             }
             Dialect::Postgres => {
-                q.push(" and search @@ to_tsquery('simple', ");
-                q.push_bind(search.tsquery(&scope, false)).push(")");
+                // A subquery: parsed once, not for every row (see
+                // `ranked_search`).
+                q.push(" and search @@ (select to_tsquery('simple', ");
+                q.push_bind(search.tsquery(&scope, false)).push("))");
             }
         }
     }
     if let Some(cursor) = &request.cursor {
         let id = cursor.id;
         match &cursor.key {
-            CursorKey::Relevance(tier) if let Some(search) = ranking => {
-                q.push(" and (");
-                pg_relevance(q, &scope, search);
-                q.push(" < ").push_bind(*tier).push(" or (");
-                pg_relevance(q, &scope, search);
-                q.push(" = ").push_bind(*tier);
-                q.push(" and id < ").push_bind(id).push("))");
-            }
             // Without a query every task ranks alike: id order.
             CursorKey::Created | CursorKey::Relevance(_) => {
                 q.push(" and id < ").push_bind(id);
@@ -164,161 +154,10 @@ fn build<DB>(
         }
     }
     q.push(match request.sort {
-        Sort::Relevance if ranking.is_some() => " order by relevance desc, id desc",
         Sort::Created | Sort::Relevance => " order by id desc",
         Sort::Updated => " order by updated_at desc, id desc",
         Sort::Priority => " order by priority desc, id desc",
         Sort::Due => " order by due_key asc nulls last, id asc",
     });
     q.push(" limit ").push_bind(i64::from(limit));
-}
-
-/// PostgreSQL: 1 when every searched word is in the title, else 0.
-fn pg_relevance<DB>(q: &mut QueryBuilder<DB>, scope: &str, search: &SearchQuery)
-where
-    DB: Database,
-    String: for<'t> Encode<'t, DB> + Type<DB>,
-{
-    q.push("(case when search @@ to_tsquery('simple', ");
-    q.push_bind(search.tsquery(scope, true));
-    q.push(") then 1 else 0 end)");
-}
-
-/// The filters other than the query, after `where user_id = …`.
-fn filters<DB>(q: &mut QueryBuilder<DB>, user: &UserId, request: &ListRequest)
-where
-    DB: Database,
-    String: for<'t> Encode<'t, DB> + Type<DB>,
-    bool: for<'t> Encode<'t, DB> + Type<DB>,
-{
-    let filter = &request.filter;
-    if let Some(completed) = filter.status.completed() {
-        q.push(" and completed = ").push_bind(completed);
-    }
-    if let Some(bound) = &filter.due_before {
-        due_range(q, bound, "<=");
-    }
-    if let Some(bound) = &filter.due_after {
-        due_range(q, bound, ">=");
-    }
-    if let Some(bound) = &filter.overdue {
-        q.push(" and completed = ").push_bind(false);
-        due_range(q, bound, "<=");
-    }
-    // The rank is one of four constants, written as a literal so that the
-    // planner can use the partial index `where priority > 0`.
-    if let Some(priority) = filter.min_priority {
-        q.push(format_args!(" and priority >= {}", priority.rank()));
-    }
-    if !filter.tags.is_empty() {
-        q.push(" and id in (select task_id from task_tags where user_id = ");
-        q.push_bind(user.as_str().to_owned());
-        q.push(" and tag in (");
-        let mut tags = q.separated(", ");
-        for tag in &filter.tags {
-            tags.push_bind(tag.as_str().to_owned());
-        }
-        q.push("))");
-    }
-}
-
-/// A search ranked by relevance on SQLite: tasks with every word in the
-/// title (1) before the others (0), newest first within each. Two
-/// branches, each walking its matches newest first (FTS5 hands out row ids
-/// in descending order) and stopping at the page's end, so a common word
-/// costs about a page, not every match. The cursor's tier says which
-/// branch it is in. (PostgreSQL ranks in one statement, see [`build`].)
-fn sqlite_ranked<DB>(
-    q: &mut QueryBuilder<DB>,
-    user: &UserId,
-    scope: &str,
-    request: &ListRequest,
-    search: &SearchQuery,
-    limit: u32,
-) where
-    DB: Database,
-    String: for<'t> Encode<'t, DB> + Type<DB>,
-    i64: for<'t> Encode<'t, DB> + Type<DB>,
-    bool: for<'t> Encode<'t, DB> + Type<DB>,
-{
-    let all = search.fts5(scope, None);
-    let title = search.fts5(scope, Some("search_title"));
-    // Where the cursor is: in the title tier (1) or the rest (0). A cursor
-    // of another sort starts the ranked list over.
-    let after = request.cursor.as_ref().and_then(|c| match c.key {
-        CursorKey::Relevance(tier) => Some((tier.clamp(0, 1), c.id)),
-        _ => None,
-    });
-    q.push("select * from (");
-    if after.is_none_or(|(tier, _)| tier == 1) {
-        let id = after.map(|(_, id)| id);
-        sqlite_branch(q, user, request, (1, title.clone()), id, limit);
-        q.push(" union all ");
-    }
-    let id = after.filter(|(tier, _)| *tier == 0).map(|(_, id)| id);
-    let rest = format!("({all}) NOT ({title})");
-    sqlite_branch(q, user, request, (0, rest), id, limit);
-    q.push(") as ranked order by relevance desc, id desc limit ")
-        .push_bind(i64::from(limit));
-}
-
-/// One branch of [`sqlite_ranked`]: the tasks matching the FTS5 query
-/// `matching`, ranked `rank`, after `after`, newest first, at most `limit`.
-fn sqlite_branch<DB>(
-    q: &mut QueryBuilder<DB>,
-    user: &UserId,
-    request: &ListRequest,
-    (rank, matching): (i32, String),
-    after: Option<i64>,
-    limit: u32,
-) where
-    DB: Database,
-    String: for<'t> Encode<'t, DB> + Type<DB>,
-    i64: for<'t> Encode<'t, DB> + Type<DB>,
-    bool: for<'t> Encode<'t, DB> + Type<DB>,
-{
-    // CROSS JOIN keeps the full-text index the outer loop, read in
-    // descending row id order.
-    q.push(format_args!(
-        "select * from (select {}, {rank} as relevance from tasks_fts \
-         cross join tasks on tasks.id = tasks_fts.rowid where tasks_fts match ",
-        task_columns!()
-    ));
-    q.push_bind(matching);
-    q.push(" and user_id = ")
-        .push_bind(user.as_str().to_owned());
-    filters(q, user, request);
-    if let Some(id) = after {
-        q.push(" and id < ").push_bind(id);
-    }
-    q.push(" order by tasks_fts.rowid desc limit ")
-        .push_bind(i64::from(limit));
-    q.push(format_args!(") as tier{rank}"));
-}
-
-/// Due within `bound` (`op` is `<=` or `>=`): whole-day dues against its
-/// day, timed dues against its instant. The first comparison, on the
-/// looser key, is the one the `(user_id, due_key, id)` index serves.
-fn due_range<DB>(q: &mut QueryBuilder<DB>, bound: &DueBound, op: &'static str)
-where
-    DB: Database,
-    String: for<'t> Encode<'t, DB> + Type<DB>,
-{
-    let loose = if op == "<=" {
-        bound.upper()
-    } else {
-        bound.lower()
-    };
-    q.push(" and due_key ")
-        .push(op)
-        .push(" ")
-        .push_bind(loose.to_owned());
-    q.push(" and ((length(due_key) = 10 and due_key ")
-        .push(op)
-        .push(" ");
-    q.push_bind(bound.day.clone());
-    q.push(") or (length(due_key) > 10 and due_key ")
-        .push(op)
-        .push(" ");
-    q.push_bind(bound.instant.clone()).push("))");
 }
