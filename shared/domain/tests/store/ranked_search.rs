@@ -23,10 +23,10 @@ fn text(i: usize) -> (String, String) {
     let mut title = vec![format!("task{i}")];
     let mut body = vec!["notes".to_owned()];
     let words = [
-        ("beta", i % 3 == 0, false),
-        ("alpha", i % 97 == 0, i % 5 == 0),
-        ("gamma", false, i % 7 == 0),
-        ("delta", i % 400 == 0, i % 11 == 0),
+        ("beta", i.is_multiple_of(3), false),
+        ("alpha", i.is_multiple_of(97), i.is_multiple_of(5)),
+        ("gamma", false, i.is_multiple_of(7)),
+        ("delta", i.is_multiple_of(400), i.is_multiple_of(11)),
     ];
     for (word, in_title, in_body) in words {
         if in_title {
