@@ -34,7 +34,7 @@ impl Store {
         );
         let started = match self.writer().await? {
             // One statement, one round trip, atomic by itself.
-            Writer::Postgres(pool) => {
+            Writer::Postgres(mut connection) => {
                 let sql = format!(
                     "with c as ({conversation}), \
                      m as (insert into messages {MESSAGE_INSERT_COLUMNS} \
@@ -51,8 +51,9 @@ impl Store {
                         .bind(lease.map(|(_, until)| until)),
                     std::slice::from_ref(first)
                 )
-                .fetch_one(pool)
+                .fetch_one(&mut *connection)
                 .await?;
+                connection.keep();
                 (
                     Conversation {
                         id: row.id,

@@ -63,7 +63,7 @@ impl Store {
         let mut stored = match self.writer().await? {
             // One statement, one round trip, atomic by itself: the UPDATE
             // feeds the INSERT, which writes nothing when it touched nothing.
-            Writer::Postgres(pool) if !messages.is_empty() => {
+            Writer::Postgres(mut connection) if !messages.is_empty() => {
                 let first = 4 + lease.parameters();
                 let values = message_rows(first, messages.len(), |row| format!("{row}, "));
                 let sql = format!(
@@ -80,22 +80,24 @@ impl Store {
                     .bind(user.as_str())
                     .bind(now);
                 let rows = bind_messages!(bind_lease!(query, lease), messages)
-                    .fetch_all(pool)
+                    .fetch_all(&mut *connection)
                     .await?;
+                connection.keep();
                 if rows.is_empty() {
                     return self.why_not_touched(user, conversation_id).await;
                 }
                 rows
             }
-            Writer::Postgres(pool) => {
+            Writer::Postgres(mut connection) => {
                 let query = sqlx::query(touch)
                     .bind(conversation_id)
                     .bind(user.as_str())
                     .bind(now);
                 let touched = bind_lease!(query, lease)
-                    .execute(pool)
+                    .execute(&mut *connection)
                     .await?
                     .rows_affected();
+                connection.keep();
                 if touched != 1 {
                     return self.why_not_touched(user, conversation_id).await;
                 }

@@ -9,7 +9,8 @@
 //!
 //! Layout: [`pool`] (the pools and the `on_pool!`/`on_writer!` macros that
 //! run a statement on either), `writer` (SQLite's one writing connection,
-//! and how a write transaction begins), [`open`] (URLs, settings,
+//! and how a write transaction begins), `pg_connections` (PostgreSQL
+//! connections kept between statements), [`open`] (URLs, settings,
 //! migrations), then one file per table or concern: `task_row` (a task's
 //! columns), `tasks` (its writes), `task_list` (the listing query, with `list_filters` and
 //! `ranked_search`),
@@ -30,6 +31,7 @@ mod conversations;
 mod indexer;
 mod list_filters;
 pub mod open;
+mod pg_connections;
 mod ranked_search;
 mod search_backfill;
 mod search_index;

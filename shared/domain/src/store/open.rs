@@ -11,6 +11,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions as _, SqliteConnection, SqlitePool};
 
 use crate::store::indexer::Indexer;
+use crate::store::pg_connections::PgConnections;
 use crate::store::pool::{Backend, Store};
 use crate::store::writer::SqliteWriter;
 
@@ -124,7 +125,7 @@ impl Store {
                 .connect_with(connect)
                 .await?;
             Ok(Self {
-                backend: Backend::Postgres(pool),
+                backend: Backend::Postgres(Arc::new(PgConnections::new(pool))),
             })
         } else {
             Err(OpenError::UnknownScheme(redact_url(url)))
@@ -158,7 +159,8 @@ impl Store {
                     }
                 }
             }
-            Backend::Postgres(pool) => {
+            Backend::Postgres(connections) => {
+                let pool = connections.pool();
                 let mut migrator = sqlx::migrate!("../../migrations/postgres");
                 migrator.set_ignore_missing(true);
                 migrator.run(pool).await?;

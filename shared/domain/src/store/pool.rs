@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
-use sqlx::{PgPool, SqliteConnection, SqlitePool};
+use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::MappedMutexGuard;
 
 use crate::store::indexer::Indexer;
+use crate::store::pg_connections::{PgConnections, PgLease};
 use crate::store::writer::SqliteWriter;
 
 /// One connection pool's use at a moment.
@@ -41,35 +42,49 @@ pub(crate) enum Backend {
         writer: Arc<SqliteWriter>,
         indexer: Arc<Indexer>,
     },
-    Postgres(PgPool),
+    /// Connections kept between statements, in front of sqlx's pool.
+    Postgres(Arc<PgConnections>),
 }
 
 /// One pool of the store, chosen for a read.
 pub(crate) enum Pool<'a> {
     Sqlite(&'a SqlitePool),
-    Postgres(&'a PgPool),
+    Postgres(&'a PgConnections),
 }
 
 /// Where a write runs: SQLite's one writing connection, held until the
-/// write is done, or PostgreSQL's pool.
+/// write is done, or a PostgreSQL connection (call [`PgLease::keep`] after
+/// a success).
 pub(crate) enum Writer<'a> {
     Sqlite(MappedMutexGuard<'a, SqliteConnection>),
-    Postgres(&'a PgPool),
+    Postgres(PgLease<'a>),
 }
 
-/// Run the same code on whichever pool this is. The body is compiled once
-/// per backend, so it stays fully typed.
+/// Run the same code on whichever pool this is: the body gets a
+/// `&SqlitePool` or a `&mut PgConnection` (a lease, kept when the body's
+/// result is `Ok`). It is compiled once per backend, so it stays fully
+/// typed. Waiting for a connection can fail (`?`, into the function's
+/// error type).
 macro_rules! on_pool {
     ($pool_ref:expr, |$pool:ident| $body:expr) => {
         match $pool_ref {
             Pool::Sqlite($pool) => $body,
-            Pool::Postgres($pool) => $body,
+            Pool::Postgres(connections) => {
+                let mut lease = connections.acquire().await?;
+                let $pool: &mut sqlx::PgConnection = &mut lease;
+                let result = $body;
+                if result.is_ok() {
+                    lease.keep();
+                }
+                result
+            }
         }
     };
 }
 
 /// Run a write on the store's writer: the body gets `&mut SqliteConnection`
-/// (SQLite: its turn on the one writing connection) or `&PgPool`, and
+/// (SQLite: its turn on the one writing connection) or `&mut PgConnection`
+/// (a lease, kept when the body's result is `Ok`), and
 /// starts a transaction with `Acquire::begin`. Waiting for the turn can
 /// fail (`?`, into the function's error type).
 macro_rules! on_writer {
@@ -79,7 +94,14 @@ macro_rules! on_writer {
                 let $pool: &mut sqlx::SqliteConnection = &mut connection;
                 $body
             }
-            $crate::store::pool::Writer::Postgres($pool) => $body,
+            $crate::store::pool::Writer::Postgres(mut lease) => {
+                let $pool: &mut sqlx::PgConnection = &mut lease;
+                let result = $body;
+                if result.is_ok() {
+                    lease.keep();
+                }
+                result
+            }
         }
     };
 }
@@ -96,7 +118,7 @@ impl Store {
     pub(crate) fn reader(&self) -> Pool<'_> {
         match &self.backend {
             Backend::Sqlite { reader, .. } => Pool::Sqlite(reader),
-            Backend::Postgres(pool) => Pool::Postgres(pool),
+            Backend::Postgres(connections) => Pool::Postgres(connections),
         }
     }
 
@@ -104,7 +126,7 @@ impl Store {
     pub(crate) async fn writer(&self) -> Result<Writer<'_>, sqlx::Error> {
         Ok(match &self.backend {
             Backend::Sqlite { writer, .. } => Writer::Sqlite(writer.take_turn().await?),
-            Backend::Postgres(pool) => Writer::Postgres(pool),
+            Backend::Postgres(connections) => Writer::Postgres(connections.acquire().await?),
         })
     }
 
@@ -138,7 +160,12 @@ impl Store {
                 };
                 vec![stats("reader", reader), writer]
             }
-            Backend::Postgres(pool) => vec![stats("main", pool)],
+            Backend::Postgres(connections) => {
+                let mut main = stats("main", connections.pool());
+                let kept = u32::try_from(connections.idle_count()).unwrap_or(u32::MAX);
+                main.idle = main.idle.saturating_add(kept);
+                vec![main]
+            }
         }
     }
 
@@ -149,7 +176,7 @@ impl Store {
                 reader.close().await;
                 writer.close().await;
             }
-            Backend::Postgres(pool) => pool.close().await,
+            Backend::Postgres(connections) => connections.close().await,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use sqlx::{PgPool, SqliteConnection};
+use sqlx::{PgConnection, SqliteConnection};
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 /// Start a transaction that will write. On SQLite it takes the write lock
@@ -26,11 +26,13 @@ impl<'c> BeginWrite<'c> for &'c mut SqliteConnection {
     }
 }
 
-impl<'c> BeginWrite<'c> for &'c PgPool {
+impl<'c> BeginWrite<'c> for &'c mut PgConnection {
     type Database = sqlx::Postgres;
-    async fn begin_write(self) -> Result<sqlx::Transaction<'c, sqlx::Postgres>, sqlx::Error> {
-        let transaction: sqlx::Transaction<'c, sqlx::Postgres> = self.begin().await?;
-        Ok(transaction)
+    fn begin_write(
+        self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'c, sqlx::Postgres>, sqlx::Error>> + Send
+    {
+        sqlx::Connection::begin(self)
     }
 }
 

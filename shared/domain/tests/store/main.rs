@@ -5,6 +5,7 @@
 #[macro_use]
 mod helpers;
 mod conversations;
+mod pg_connections;
 mod ranked_search;
 mod search_index;
 mod task_changes;
