@@ -157,9 +157,9 @@ pub(super) fn pg_ranked<DB>(
             below,
             limit,
         };
-        pg_in_window(q, &part);
+        pg_part(q, &part, false);
         q.push(" union all ");
-        pg_older(q, &part);
+        pg_part(q, &part, true);
     }
     q.push(") as ranked limit ").push_bind(i64::from(limit));
 }
@@ -181,60 +181,51 @@ struct Part<'a> {
     limit: u32,
 }
 
-/// The tier's matches in its window, newest first.
-fn pg_in_window<DB>(q: &mut QueryBuilder<DB>, part: &Part<'_>)
+/// The tier's matches in its window (`older` false) or older than it,
+/// newest first. For the older ones `user_id` and `id` are written so that
+/// no b-tree index can serve them: the scoped words already pick this
+/// user's rows, and ANDing a b-tree bitmap over all the user's tasks onto
+/// a short match list cost more than it saved (4 of 5.7 ms, measured); nor
+/// may the planner walk the primary key backwards past other users' tasks
+/// for `order by id`.
+fn pg_part<DB>(q: &mut QueryBuilder<DB>, part: &Part<'_>, older: bool)
 where
     DB: Database,
     String: for<'t> Encode<'t, DB> + Type<DB>,
     i64: for<'t> Encode<'t, DB> + Type<DB>,
     bool: for<'t> Encode<'t, DB> + Type<DB>,
 {
+    let (user_id, id) = if older {
+        ("user_id || ''", "id + 0")
+    } else {
+        ("user_id", "id")
+    };
     q.push(format_args!(
-        "(select {}, {} as relevance from tasks where user_id = ",
+        "(select {}, {} as relevance from tasks where {user_id} = ",
         task_columns!(),
         part.tier
     ));
     q.push_bind(part.user.as_str().to_owned());
-    if let Some(id) = part.below {
-        q.push(" and id < ").push_bind(id);
+    match (older, part.below) {
+        (true, _) => {
+            q.push(format_args!(
+                " and {id} < (select oldest from window{})",
+                part.tier
+            ));
+        }
+        (false, below) => {
+            if let Some(below) = below {
+                q.push(" and id < ").push_bind(below);
+            }
+            q.push(format_args!(
+                " and id >= (select oldest from window{})",
+                part.tier
+            ));
+        }
     }
-    q.push(format_args!(
-        " and id >= (select oldest from window{})",
-        part.tier
-    ));
     filters(q, part.user, part.request);
     pg_matching(q, part);
-    q.push(" order by id desc limit ")
-        .push_bind(i64::from(part.limit))
-        .push(")");
-}
-
-/// The tier's matches older than its window, from the full-text index.
-/// `user_id` and `id` are written so that no b-tree index can serve them:
-/// the scoped words already pick this user's rows, and ANDing a b-tree
-/// bitmap over all the user's tasks onto a short match list cost more than
-/// it saved (4 of 5.7 ms, measured); nor may the planner walk the primary
-/// key backwards past other users' tasks for `order by id`.
-fn pg_older<DB>(q: &mut QueryBuilder<DB>, part: &Part<'_>)
-where
-    DB: Database,
-    String: for<'t> Encode<'t, DB> + Type<DB>,
-    i64: for<'t> Encode<'t, DB> + Type<DB>,
-    bool: for<'t> Encode<'t, DB> + Type<DB>,
-{
-    q.push(format_args!(
-        "(select {}, {} as relevance from tasks where user_id || '' = ",
-        task_columns!(),
-        part.tier
-    ));
-    q.push_bind(part.user.as_str().to_owned());
-    q.push(format_args!(
-        " and id + 0 < (select oldest from window{})",
-        part.tier
-    ));
-    filters(q, part.user, part.request);
-    pg_matching(q, part);
-    q.push(" order by id + 0 desc limit ")
+    q.push(format_args!(" order by {id} desc limit "))
         .push_bind(i64::from(part.limit))
         .push(")");
 }
