@@ -47,6 +47,9 @@ server for the tool calls of that request; a W3C `traceparent` is passed on as w
 **Errors** are `{\"error\": code, \"message\": text}` (schema `ErrorBody`).",
         license(name = "MIT OR Apache-2.0")
     ),
+    // Schemas that only query parameters name: utoipa collects those of
+    // bodies and responses by itself, not these.
+    components(schemas(todo_domain::task::StatusFilter)),
     tags(
         (name = "chat", description = "Talk to the assistant"),
         (name = "conversations", description = "Stored conversations"),
