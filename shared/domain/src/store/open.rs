@@ -228,18 +228,52 @@ fn is_in_memory(url: &str) -> bool {
     url.contains(":memory:") || url.contains("mode=memory")
 }
 
-/// A database URL without its password, for error messages and logs.
+/// Query parameters of a database URL whose value is a secret (libpq's
+/// `password` and `sslpassword`, and the usual spellings of others).
+const SECRET_PARAMETERS: [&str; 6] = [
+    "password",
+    "sslpassword",
+    "passwd",
+    "pass",
+    "secret",
+    "token",
+];
+
+/// A database URL without its secrets, for error messages and logs: the
+/// password of its user part and the values of secret query parameters
+/// (`?password=…`) become `***`.
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut redacted = match (base.find("://"), base.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_owned(),
+            match base[scheme_end + 3..at].split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &base[..scheme_end + 3], &base[at..]),
+                None => base.to_owned(),
             }
         }
-        _ => url.to_owned(),
+        _ => base.to_owned(),
+    };
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _))
+                    if SECRET_PARAMETERS
+                        .iter()
+                        .any(|s| key.eq_ignore_ascii_case(s)) =>
+                {
+                    format!("{key}=***")
+                }
+                _ => pair.to_owned(),
+            })
+            .collect();
+        redacted.push('?');
+        redacted.push_str(&pairs.join("&"));
     }
+    redacted
 }
 
 /// The default database: `todo-mcp/todo.db` in the user's data directory
@@ -267,6 +301,27 @@ mod tests {
             "postgres://app@db/todo"
         );
         assert_eq!(redact_url("sqlite://todo.db"), "sqlite://todo.db");
+        assert_eq!(
+            redact_url("sqlite://todo.db?mode=rwc"),
+            "sqlite://todo.db?mode=rwc"
+        );
+    }
+
+    #[test]
+    fn redact_url_hides_secret_query_parameters() {
+        assert_eq!(
+            redact_url("postgres://db/todo?user=app&password=s3cret&sslmode=require"),
+            "postgres://db/todo?user=app&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgresql://app:a@b@db/todo?PASSWORD=x&sslpassword=y"),
+            "postgresql://app:***@db/todo?PASSWORD=***&sslpassword=***"
+        );
+        assert_eq!(
+            redact_url("postgres://db/todo?passwordless=1"),
+            "postgres://db/todo?passwordless=1",
+            "only whole parameter names"
+        );
     }
 
     #[test]
