@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
-use todo_server::http::{Authentication, authenticate, observe};
+use todo_server::http::{Authentication, authenticate, nosniff, observe};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -86,6 +86,8 @@ fn routes(
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
         .split_for_parts();
-    let router = router.layer(from_fn_with_state(metrics, observe));
+    let router = router
+        .layer(axum::middleware::map_response(nosniff))
+        .layer(from_fn_with_state(metrics, observe));
     (router, openapi::finish(spec))
 }

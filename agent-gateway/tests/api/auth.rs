@@ -29,6 +29,14 @@ async fn auth_and_ownership_are_enforced() {
             .and_then(|v| v.to_str().ok()),
         Some("Bearer")
     );
+    assert_eq!(
+        no_token
+            .headers()
+            .get("x-content-type-options")
+            .and_then(|v| v.to_str().ok()),
+        Some("nosniff"),
+        "a JSON error is never sniffed into HTML"
+    );
     let bad = stack
         .http
         .get(stack.url("/api/alice/conversations"))

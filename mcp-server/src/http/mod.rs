@@ -21,7 +21,7 @@ use rmcp::transport::streamable_http_server::session::never::NeverSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use todo_domain::Store;
 use todo_server::Metrics;
-use todo_server::http::{Authentication, authenticate, observe};
+use todo_server::http::{Authentication, authenticate, nosniff, observe};
 use tokio_util::sync::CancellationToken;
 
 use crate::http::options::HttpOptions;
@@ -94,5 +94,6 @@ pub fn router(
     probes
         .merge(resource_metadata)
         .merge(mcp_routes)
+        .layer(middleware::map_response(nosniff))
         .layer(middleware::from_fn_with_state(metrics, observe))
 }

@@ -80,6 +80,14 @@ async fn assert_unauthorized(server: &HttpServer, token: Option<&str>, case: &st
         server.base()
     );
     assert!(challenge.starts_with(&expected), "{case}: {challenge}");
+    assert_eq!(
+        response
+            .headers()
+            .get("x-content-type-options")
+            .and_then(|v| v.to_str().ok()),
+        Some("nosniff"),
+        "{case}: a JSON error is never sniffed into HTML"
+    );
     if token.is_some() {
         assert!(
             challenge.contains("error=\"invalid_token\""),

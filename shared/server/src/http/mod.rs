@@ -1,9 +1,11 @@
 //! HTTP plumbing both services share: serving a router ([`run`]), the
 //! middleware that gives every request its id, its log span and its
-//! metrics ([`observe`]), authentication ([`authenticate`]), the metric
-//! families ([`metrics`]) and their separate listener ([`scrape`]).
+//! metrics ([`observe`]), the headers every answer carries ([`headers`]),
+//! authentication ([`authenticate`]), the metric families ([`metrics`]) and
+//! their separate listener ([`scrape`]).
 
 pub mod authenticate;
+pub mod headers;
 pub mod metrics;
 pub mod observe;
 pub mod scrape;
@@ -15,6 +17,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use authenticate::{Authentication, authenticate};
+pub use headers::nosniff;
 pub use metrics::Metrics;
 pub use observe::observe;
 pub use scrape::{serve_metrics, spawn_metrics};
