@@ -13,7 +13,8 @@ use tokio::net::TcpListener;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    if let Err(error) = dotenvy::dotenv()
+    // Only the working directory's .env, never one in a directory above.
+    if let Err(error) = dotenvy::from_path(".env")
         && !error.not_found()
     {
         eprintln!("todo-gateway: ignoring .env: {error}");

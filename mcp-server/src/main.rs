@@ -17,8 +17,10 @@ use tokio_util::sync::CancellationToken;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    // A .env file is optional; a broken one is worth a word.
-    if let Err(error) = dotenvy::dotenv()
+    // A .env file in the working directory is optional (never one in a
+    // directory above: that could be anybody's); a broken one is worth a
+    // word.
+    if let Err(error) = dotenvy::from_path(".env")
         && !error.not_found()
     {
         eprintln!("todo-mcp: ignoring .env: {error}");

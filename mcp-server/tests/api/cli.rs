@@ -171,6 +171,34 @@ async fn a_dotenv_file_in_the_working_directory_is_read() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A `.env` in a directory above the working one is not read: it could be
+/// anybody's (a shared parent, a home directory).
+#[tokio::test]
+async fn a_dotenv_file_above_the_working_directory_is_not_read() {
+    let dir = std::env::temp_dir().join(format!("todo-mcp-dotenv-up-{}", std::process::id()));
+    let below = dir.join("project");
+    std::fs::create_dir_all(&below).expect("dir");
+    // Read, it would turn the logs into JSON.
+    std::fs::write(dir.join(".env"), "LOG_FORMAT=json\n").expect(".env");
+    let db = TestDatabase::sqlite();
+    let out = tokio::process::Command::new(BIN)
+        .env_clear()
+        .env("DATABASE_URL", db.url())
+        .arg("migrate")
+        .current_dir(&below)
+        .output()
+        .await
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.is_empty(), "migrate logs");
+    assert!(
+        stderr.lines().all(|line| !line.starts_with('{')),
+        "the .env above was read: {stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test]
 async fn json_logs_are_one_object_per_line_on_stderr() {
     let db = TestDatabase::sqlite();
