@@ -60,24 +60,29 @@ pub struct AuthArgs {
 }
 
 impl AuthArgs {
+    /// `BETTER_AUTH_URL` without trailing slashes: Better Auth issues its
+    /// bare origin as `iss` and `aud`, however the URL was written.
+    fn better_auth_base(&self) -> Option<String> {
+        self.better_auth_url
+            .as_deref()
+            .map(|url| url.trim_end_matches('/').to_owned())
+    }
+
     pub fn jwks_url(&self) -> Option<String> {
         self.auth_jwks_url.clone().or_else(|| {
-            self.better_auth_url
-                .as_ref()
-                .map(|base| format!("{}/api/auth/jwks", base.trim_end_matches('/')))
+            self.better_auth_base()
+                .map(|base| format!("{base}/api/auth/jwks"))
         })
     }
 
     pub fn issuer(&self) -> Option<String> {
-        self.auth_issuer
-            .clone()
-            .or_else(|| self.better_auth_url.clone())
+        self.auth_issuer.clone().or_else(|| self.better_auth_base())
     }
 
     pub fn audience(&self) -> Option<String> {
         self.auth_audience
             .clone()
-            .or_else(|| self.better_auth_url.clone())
+            .or_else(|| self.better_auth_base())
     }
 }
 

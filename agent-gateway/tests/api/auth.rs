@@ -77,19 +77,13 @@ async fn auth_and_ownership_are_enforced() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-/// Better Auth's setup: EdDSA tokens, keys at {BETTER_AUTH_URL}/api/auth/jwks,
-/// `iss` and `aud` = BETTER_AUTH_URL; no HS256 secret.
-#[tokio::test]
-async fn better_auth_tokens_are_verified_strictly() {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use jsonwebtoken::{Algorithm, EncodingKey, Header};
-    use todo_testkit::fixture;
-
-    // The identity provider: serves the test keys.
-    let jwks: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("jwks.json")).expect("jwks"))
-            .expect("json");
+/// An identity provider like Better Auth: serves the test keys at
+/// `/api/auth/jwks`. Answers its base URL (no trailing slash).
+async fn identity_provider() -> String {
+    let jwks: Value = serde_json::from_str(
+        &std::fs::read_to_string(todo_testkit::fixture("jwks.json")).expect("jwks"),
+    )
+    .expect("json");
     let app = axum::Router::new().route(
         "/api/auth/jwks",
         axum::routing::get(move || std::future::ready(axum::Json(jwks.clone()))),
@@ -99,7 +93,55 @@ async fn better_auth_tokens_are_verified_strictly() {
         .expect("bind");
     let auth_url = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, app).await });
+    auth_url
+}
 
+/// `BETTER_AUTH_URL` written with a trailing slash (as many people write
+/// it) still accepts Better Auth's tokens, whose `iss` and `aud` are the
+/// bare origin.
+#[tokio::test]
+async fn better_auth_url_with_a_trailing_slash_accepts_its_tokens() {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    use todo_testkit::fixture;
+
+    let auth_url = identity_provider().await;
+    let stack = Stack::start(
+        Backend::Sqlite,
+        &[
+            ("BETTER_AUTH_URL", &format!("{auth_url}/")),
+            ("BETTER_AUTH_SECRET", ""),
+        ],
+    )
+    .await;
+    let key = EncodingKey::from_ed_pem(&std::fs::read(fixture("ed25519.pem")).expect("pem"))
+        .expect("key");
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some("ed-1".into());
+    let now = chrono::Utc::now().timestamp();
+    let claims =
+        json!({"sub": "nina", "iss": auth_url, "aud": auth_url, "exp": now + 900, "iat": now});
+    let token = jsonwebtoken::encode(&header, &claims, &key).expect("sign");
+    let status = stack
+        .http
+        .get(stack.url("/api/nina/conversations"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("get")
+        .status();
+    assert_eq!(status, StatusCode::OK, "{}", stack.gateway.logs());
+}
+
+/// Better Auth's setup: EdDSA tokens, keys at {BETTER_AUTH_URL}/api/auth/jwks,
+/// `iss` and `aud` = BETTER_AUTH_URL; no HS256 secret.
+#[tokio::test]
+async fn better_auth_tokens_are_verified_strictly() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    use todo_testkit::fixture;
+
+    let auth_url = identity_provider().await;
     let stack = Stack::start(
         Backend::Sqlite,
         &[("BETTER_AUTH_URL", &auth_url), ("BETTER_AUTH_SECRET", "")],
