@@ -83,6 +83,7 @@ impl App {
             keep_alive: args.sse_keepalive(),
             dev_tokens,
             metrics: metrics.clone(),
+            readiness: Arc::default(),
         };
         let authentication = Authentication {
             authenticator: Authenticator::Tokens(verifier),

@@ -1,6 +1,7 @@
 //! Liveness and readiness.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::State;
@@ -33,6 +34,12 @@ pub struct Readiness {
     pub tasks: &'static str,
 }
 
+/// How long a readiness answer is reused. `/ready` needs no token, so each
+/// request must not cost a database round trip and an MCP `tools/list`:
+/// one check runs at a time, and its answer serves every probe for this
+/// long.
+const READINESS_FOR: Duration = Duration::from_secs(2);
+
 /// Readiness: the database and the task server both answer.
 #[utoipa::path(get, path = "/ready", tag = "probes",
     responses(
@@ -40,6 +47,34 @@ pub struct Readiness {
         (status = 503, description = "The database or the task server is unreachable", body = Readiness),
     ))]
 pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    let (database, tasks) = {
+        let mut last = state.readiness.0.lock().await;
+        match *last {
+            Some((at, database, tasks)) if at.elapsed() < READINESS_FOR => (database, tasks),
+            _ => {
+                let checked = check(&state).await;
+                *last = Some((Instant::now(), checked.0, checked.1));
+                checked
+            }
+        }
+    };
+    let word = |ok: bool| if ok { "ok" } else { "unavailable" };
+    let ready = database && tasks;
+    let body = Readiness {
+        status: if ready { "ready" } else { "unavailable" },
+        database: word(database),
+        tasks: word(tasks),
+    };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+/// Whether the database and the task server answer now.
+async fn check(state: &AppState) -> (bool, bool) {
     let (database, tasks) = tokio::join!(state.store.ping(), state.agent.tasks.ping());
     if let Err(error) = &database {
         tracing::warn!(%error, "readiness: database unreachable");
@@ -47,20 +82,5 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
     if let Err(error) = &tasks {
         tracing::warn!(%error, "readiness: task server unreachable");
     }
-    let word = |ok: bool| if ok { "ok" } else { "unavailable" };
-    let body = Readiness {
-        status: if database.is_ok() && tasks.is_ok() {
-            "ready"
-        } else {
-            "unavailable"
-        },
-        database: word(database.is_ok()),
-        tasks: word(tasks.is_ok()),
-    };
-    let status = if database.is_ok() && tasks.is_ok() {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, Json(body)).into_response()
+    (database.is_ok(), tasks.is_ok())
 }

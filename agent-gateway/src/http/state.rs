@@ -19,7 +19,14 @@ pub struct AppState {
     /// Development mode's sign-in as any user (None: no such route).
     pub dev_tokens: Option<DevTokens>,
     pub metrics: Arc<Metrics>,
+    /// The last readiness check, reused for a moment.
+    pub readiness: Arc<ReadinessCache>,
 }
+
+/// The last readiness check of `/ready`: when, and whether the database and
+/// the task server answered.
+#[derive(Debug, Default)]
+pub struct ReadinessCache(pub tokio::sync::Mutex<Option<(std::time::Instant, bool, bool)>>);
 
 /// How `POST /dev/token` signs (development mode only).
 #[derive(Debug, Clone)]

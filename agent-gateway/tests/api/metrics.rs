@@ -155,3 +155,35 @@ async fn without_metrics_bind_there_is_no_metrics_listener() {
     assert!(!stack.gateway.logs().contains("metrics at"));
     assert!(!stack.mcp.logs().contains("metrics at"));
 }
+
+/// The task server's `/mcp` requests so far, from its metrics.
+async fn mcp_posts(stack: &Stack) -> f64 {
+    let text = scrape(&stack.http, &metrics_url(&stack.mcp)).await;
+    text.lines()
+        .filter(|line| {
+            line.starts_with("todo_http_requests_total{")
+                && line.contains(r#"method="POST""#)
+                && line.contains(r#"route="/mcp""#)
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// `/ready` needs no token: a burst of probes must not become a burst of
+/// MCP calls and database round trips. One check serves them all.
+#[tokio::test]
+async fn a_burst_of_readiness_probes_costs_one_check() {
+    let stack = Stack::start_with(Backend::Sqlite, &[("METRICS_BIND", "127.0.0.1:0")], &[]).await;
+    let probe = || {
+        let request = stack.http.get(stack.url("/ready"));
+        async move { request.send().await.expect("ready").status() }
+    };
+    assert_eq!(probe().await, StatusCode::OK);
+    let before = mcp_posts(&stack).await;
+    let burst: Vec<_> = (0..40).map(|_| probe()).collect();
+    for status in futures::future::join_all(burst).await {
+        assert_eq!(status, StatusCode::OK);
+    }
+    let checks = mcp_posts(&stack).await - before;
+    assert!(checks <= 2.0, "40 probes made {checks} MCP requests");
+}
