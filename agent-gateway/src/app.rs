@@ -39,6 +39,19 @@ impl App {
     /// Check the configuration (before touching the database), open and
     /// migrate the store, and build the router with everything behind it.
     pub async fn build(args: &ServeArgs, process: &ProcessArgs) -> anyhow::Result<Self> {
+        // With one secret for both, the task server's tokens would open the
+        // gateway and the users' tokens the task server.
+        if args
+            .auth
+            .better_auth_secret
+            .as_ref()
+            .is_some_and(|s| !s.expose().is_empty() && s.expose() == args.mcp_jwt_secret.expose())
+        {
+            anyhow::bail!(
+                "BETTER_AUTH_SECRET and MCP_JWT_SECRET are the same: give each its own secret \
+                 (openssl rand -hex 32), or tokens for one service would open the other"
+            );
+        }
         let verifier = TokenVerifier::new(VerifierConfig {
             hs256_secret: args.auth.better_auth_secret.clone(),
             jwks_url: args.auth.jwks_url(),

@@ -97,6 +97,24 @@ async fn serve_refuses_to_start_without_a_way_to_verify_tokens() {
     );
 }
 
+/// One secret for both (one shared .env) would let the task server's
+/// tokens open the gateway and users' tokens the task server.
+#[tokio::test]
+async fn serve_refuses_one_secret_for_users_and_the_task_server() {
+    let out = gateway(
+        &["serve", "--bind", "127.0.0.1:0"],
+        &[("MCP_JWT_SECRET", SECRET), ("BETTER_AUTH_SECRET", SECRET)],
+    )
+    .await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("are the same"), "{stderr}");
+    assert!(
+        !stderr.contains(SECRET),
+        "the secret is not printed: {stderr}"
+    );
+}
+
 #[tokio::test]
 async fn migrate_creates_the_conversation_tables() {
     let db = TestDatabase::new(Backend::Sqlite).await;

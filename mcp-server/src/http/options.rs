@@ -37,6 +37,21 @@ impl HttpOptions {
             tracing::warn!(user = %user, "authentication is OFF (--no-auth): every request acts as this user");
             Authenticator::Fixed(user.clone())
         } else {
+            // The gateway's user-token secret in the same environment (one
+            // shared .env): equal, a user's token would open this server.
+            let user_secret = std::env::var("BETTER_AUTH_SECRET").unwrap_or_default();
+            if !user_secret.is_empty()
+                && args
+                    .tokens
+                    .jwt_secret
+                    .as_ref()
+                    .is_some_and(|s| s.expose() == user_secret)
+            {
+                bail!(
+                    "MCP_JWT_SECRET and BETTER_AUTH_SECRET are the same: give each its own secret \
+                     (openssl rand -hex 32), or tokens for one service would open the other"
+                );
+            }
             let verifier = TokenVerifier::new(VerifierConfig {
                 hs256_secret: args.tokens.jwt_secret.clone(),
                 jwks_url: args.jwks_url.clone(),

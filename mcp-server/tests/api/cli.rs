@@ -171,6 +171,27 @@ async fn a_dotenv_file_in_the_working_directory_is_read() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `MCP_JWT_SECRET` equal to the gateway's `BETTER_AUTH_SECRET` in the same
+/// environment: a user's token would open the task server. Refused.
+#[tokio::test]
+async fn http_refuses_the_gateways_user_secret_as_its_own() {
+    let db = TestDatabase::sqlite();
+    let secret = "one-secret-for-everything-0123456789abcdef";
+    let out = output(
+        db.url(),
+        &["http", "--bind", "127.0.0.1:0"],
+        &[("MCP_JWT_SECRET", secret), ("BETTER_AUTH_SECRET", secret)],
+    )
+    .await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("are the same"), "{stderr}");
+    assert!(
+        !stderr.contains(secret),
+        "the secret is not printed: {stderr}"
+    );
+}
+
 /// A `.env` in a directory above the working one is not read: it could be
 /// anybody's (a shared parent, a home directory).
 #[tokio::test]
