@@ -27,10 +27,11 @@ pub enum Hold<'a> {
     /// that has not ended: then nothing is stored and the answer is
     /// [`Error::Conflict`].
     Take(&'a str, Duration),
-    /// Extend `owner`'s lease to this long from now (no effect if `owner`
-    /// does not hold it).
+    /// Extend `owner`'s lease to this long from now. When `owner` no longer
+    /// holds it (it expired and another turn took it), nothing is stored and
+    /// the answer is [`Error::Conflict`].
     Renew(&'a str, Duration),
-    /// Give `owner`'s lease back (no effect if `owner` does not hold it).
+    /// Give `owner`'s lease back, with the same rule as [`Hold::Renew`].
     Release(&'a str),
 }
 

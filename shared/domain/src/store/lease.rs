@@ -47,12 +47,12 @@ pub(crate) enum LeaseChange<'a> {
         now_ms: i64,
         until_ms: i64,
     },
-    /// Extend it if `owner` holds it.
+    /// Extend it; only while `owner` holds it (else nothing is stored).
     Renew {
         owner: &'a str,
         until_ms: i64,
     },
-    /// Give it back if `owner` holds it.
+    /// Give it back; only while `owner` holds it (else nothing is stored).
     Release {
         owner: &'a str,
     },
@@ -79,16 +79,15 @@ impl LeaseChange<'_> {
                  where id = $1 and user_id = $2 \
                  and (lease_owner is null or lease_owner = $4 or lease_until < $6)"
             }
+            // A turn that lost its lease (it expired and another turn took
+            // it) touches nothing, so stores nothing, and learns it.
             Self::Renew { .. } => {
-                "update conversations set updated_at = $3, \
-                 lease_until = case when lease_owner = $4 then $5 else lease_until end \
-                 where id = $1 and user_id = $2"
+                "update conversations set updated_at = $3, lease_until = $5 \
+                 where id = $1 and user_id = $2 and lease_owner = $4"
             }
             Self::Release { .. } => {
-                "update conversations set updated_at = $3, \
-                 lease_owner = case when lease_owner = $4 then null else lease_owner end, \
-                 lease_until = case when lease_owner = $4 then null else lease_until end \
-                 where id = $1 and user_id = $2"
+                "update conversations set updated_at = $3, lease_owner = null, lease_until = null \
+                 where id = $1 and user_id = $2 and lease_owner = $4"
             }
         }
     }

@@ -309,20 +309,20 @@ async fn a_turn_can_start_with_the_lease_renew_it_and_give_it_back_with_its_answ
         matches!(take_b().await, Err(Error::Conflict(_))),
         "the starting turn holds it"
     );
-    // Someone else's renew or release changes nothing, but their messages
-    // are stored (only Take waits for the lease).
-    conversation::append(
+    // Someone else's renew or release is refused and stores nothing: a
+    // turn that lost its lease learns it instead of writing on.
+    let stray = [MessageBody::assistant(Some("stray".into()), None)];
+    let renewed = conversation::append(
         &store,
         &alice,
         cid,
-        &[],
+        &stray,
         Hold::Renew("turn-b", Duration::from_millis(1)),
     )
-    .await
-    .expect("renew");
-    conversation::append(&store, &alice, cid, &[], Hold::Release("turn-b"))
-        .await
-        .expect("release");
+    .await;
+    assert!(matches!(renewed, Err(Error::Conflict(_))), "{renewed:?}");
+    let released = conversation::append(&store, &alice, cid, &stray, Hold::Release("turn-b")).await;
+    assert!(matches!(released, Err(Error::Conflict(_))), "{released:?}");
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert!(matches!(take_b().await, Err(Error::Conflict(_))));
     // The holder's renew keeps it; its answer gives it back.
@@ -346,6 +346,7 @@ async fn a_turn_can_start_with_the_lease_renew_it_and_give_it_back_with_its_answ
     .await
     .expect("answer");
     assert_eq!(take_b().await.map(|m| m.len()).ok(), Some(1));
+    // hello, the step, the answer, b's message: nothing stray.
     assert_eq!(
         conversation::recent(&store, &alice, cid, None, 10)
             .await
