@@ -57,6 +57,9 @@ impl App {
             jwks_url: args.auth.jwks_url(),
             audience: args.auth.audience(),
             issuer: args.auth.issuer(),
+            jwks_refetch_cooldown: std::time::Duration::from_secs(
+                args.auth.auth_jwks_refetch_cooldown,
+            ),
             ..VerifierConfig::default()
         })
         .context(

@@ -54,6 +54,15 @@ pub struct AuthArgs {
     #[arg(long, env = "AUTH_AUDIENCE", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub auth_audience: Option<String>,
 
+    /// Seconds between two JWKS fetches caused by tokens with an unknown `kid`.
+    #[arg(
+        long,
+        env = "AUTH_JWKS_REFETCH_COOLDOWN",
+        default_value_t = 30,
+        value_name = "SECONDS"
+    )]
+    pub auth_jwks_refetch_cooldown: u64,
+
     /// Shared secret (at least 32 bytes) of HS256 user tokens.
     #[arg(long, env = "BETTER_AUTH_SECRET", hide_env_values = true)]
     pub better_auth_secret: Option<Secret>,

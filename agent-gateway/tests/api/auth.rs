@@ -96,6 +96,73 @@ async fn identity_provider() -> String {
     auth_url
 }
 
+/// A key the provider adds is accepted as soon as the JWKS cool-down
+/// allows: with `AUTH_JWKS_REFETCH_COOLDOWN=0`, at once.
+#[tokio::test]
+async fn the_jwks_refetch_cooldown_is_configurable() {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    use todo_testkit::fixture;
+
+    // The provider's key set, first without the key "ed-1".
+    let all: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("jwks.json")).expect("jwks"))
+            .expect("json");
+    let without: Vec<Value> = all["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .filter(|k| k["kid"] != "ed-1")
+        .cloned()
+        .collect();
+    let served = std::sync::Arc::new(std::sync::Mutex::new(json!({ "keys": without })));
+    let app = axum::Router::new().route(
+        "/api/auth/jwks",
+        axum::routing::get({
+            let served = served.clone();
+            move || {
+                let keys = served.lock().map(|k| k.clone()).unwrap_or_default();
+                std::future::ready(axum::Json(keys))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let auth_url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let stack = Stack::start(
+        Backend::Sqlite,
+        &[
+            ("BETTER_AUTH_URL", &auth_url),
+            ("BETTER_AUTH_SECRET", ""),
+            ("AUTH_JWKS_REFETCH_COOLDOWN", "0"),
+        ],
+    )
+    .await;
+    let key = EncodingKey::from_ed_pem(&std::fs::read(fixture("ed25519.pem")).expect("pem"))
+        .expect("key");
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some("ed-1".into());
+    let now = chrono::Utc::now().timestamp();
+    let claims =
+        json!({"sub": "nina", "iss": auth_url, "aud": auth_url, "exp": now + 900, "iat": now});
+    let token = jsonwebtoken::encode(&header, &claims, &key).expect("sign");
+    let get = || {
+        let request = stack
+            .http
+            .get(stack.url("/api/nina/conversations"))
+            .bearer_auth(token.clone());
+        async move { request.send().await.expect("get").status() }
+    };
+    assert_eq!(
+        get().await,
+        StatusCode::UNAUTHORIZED,
+        "the key is not there yet"
+    );
+    *served.lock().expect("keys") = all;
+    assert_eq!(get().await, StatusCode::OK, "{}", stack.gateway.logs());
+}
+
 /// `BETTER_AUTH_URL` written with a trailing slash (as many people write
 /// it) still accepts Better Auth's tokens, whose `iss` and `aud` are the
 /// bare origin.
