@@ -18,7 +18,7 @@ const GATHER: Duration = Duration::from_millis(20);
 
 /// Most queued rows one transaction indexes, so that the single writer is
 /// never held long.
-pub(crate) const BATCH: i64 = 2_000;
+const BATCH: i64 = 2_000;
 
 /// The background indexer of one SQLite store: woken by writes, stopped
 /// when the last clone of the store is dropped.
@@ -36,14 +36,11 @@ impl Indexer {
             loop {
                 woken.notified().await;
                 tokio::time::sleep(GATHER).await;
-                let indexed = match writer.take_turn().await {
-                    Ok(mut connection) => index_queue(&mut connection).await,
+                match index_all(&writer).await {
+                    Ok(_) => {}
                     Err(sqlx::Error::PoolClosed) => return,
-                    Err(error) => Err(error),
-                };
-                if let Err(error) = indexed {
                     // Searches retry before they run; nothing is lost.
-                    tracing::warn!(%error, "indexing tasks for search failed");
+                    Err(error) => tracing::warn!(%error, "indexing tasks for search failed"),
                 }
             }
         });
@@ -57,10 +54,23 @@ impl Drop for Indexer {
     }
 }
 
+/// Empty the queue, [`BATCH`] rows per turn on the writer. Returns how many
+/// rows it indexed or removed.
+pub(crate) async fn index_all(writer: &SqliteWriter) -> Result<u64, sqlx::Error> {
+    let mut done = 0;
+    loop {
+        let n = index_queue(&mut *writer.take_turn().await?).await?;
+        done += n;
+        if n < BATCH as u64 {
+            return Ok(done);
+        }
+    }
+}
+
 /// Index up to [`BATCH`] queued rows, oldest first, in one transaction:
 /// take out the text the index holds for each, put in the row's text now
 /// (if the row still exists and its text is folded), and dequeue them.
-pub(crate) async fn index_queue(writer: &mut SqliteConnection) -> Result<u64, sqlx::Error> {
+async fn index_queue(writer: &mut SqliteConnection) -> Result<u64, sqlx::Error> {
     let mut tx = writer.begin_write().await?;
     let last: Option<i64> = sqlx::query_scalar(
         "select max(id) from (select id from tasks_fts_pending order by id limit $1)",

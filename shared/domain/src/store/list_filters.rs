@@ -74,3 +74,18 @@ where
         .push(" ");
     q.push_bind(bound.instant.clone()).push("))");
 }
+
+/// PostgreSQL: ` and [not] search @@ to_tsquery('simple', tsquery)`, the
+/// `to_tsquery` as a subquery, evaluated once: in a prepared statement's
+/// generic plan a bare `to_tsquery($n)` is parsed again for every row it
+/// filters.
+pub(super) fn pg_matches<DB>(q: &mut QueryBuilder<DB>, tsquery: String, matching: bool)
+where
+    DB: Database,
+    String: for<'t> Encode<'t, DB> + Type<DB>,
+{
+    q.push(if matching { " and " } else { " and not " });
+    q.push("search @@ (select to_tsquery('simple', ")
+        .push_bind(tsquery)
+        .push("))");
+}

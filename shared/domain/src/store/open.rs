@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions as _, SqliteConnection, SqlitePool};
 
@@ -18,13 +18,6 @@ use crate::store::writer::SqliteWriter;
 /// How long a writer waits for SQLite's lock before giving up. Writes take
 /// microseconds; this only matters under heavy contention.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// sqlx tests a pooled connection with a round trip before each use, which
-/// doubles the round trips of a one-statement call. A connection in steady
-/// use is tested by its statements (one that fails is closed, not reused);
-/// only one idle this long, which a restart, a proxy or a firewall may have
-/// dropped meanwhile, is tested before use.
-const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
 
 /// Which database, and how big a pool.
 #[derive(Debug, Clone)]
@@ -110,22 +103,11 @@ impl Store {
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let connect = PgConnectOptions::from_str(url)?.application_name("todo-mcp");
-            let pool = PgPoolOptions::new()
-                .max_connections(options.max_connections.max(1))
-                .acquire_timeout(options.acquire_timeout)
-                .test_before_acquire(false)
-                .before_acquire(|conn, meta| {
-                    Box::pin(async move {
-                        if meta.idle_for >= PING_WHEN_IDLE_FOR {
-                            sqlx::Connection::ping(conn).await?;
-                        }
-                        Ok(true)
-                    })
-                })
-                .connect_with(connect)
-                .await?;
+            let connections =
+                PgConnections::connect(connect, options.max_connections, options.acquire_timeout)
+                    .await?;
             Ok(Self {
-                backend: Backend::Postgres(Arc::new(PgConnections::new(pool))),
+                backend: Backend::Postgres(Arc::new(connections)),
             })
         } else {
             Err(OpenError::UnknownScheme(redact_url(url)))

@@ -17,20 +17,24 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection as _, PgConnection, PgPool, Postgres};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// How long a connection stays out of sqlx's pool.
 const HOLD_FOR: Duration = Duration::from_secs(60);
 
-/// A connection idle on the stack this long is tested before use.
+/// A connection in steady use is tested by its statements (one that fails
+/// goes back to sqlx, which closes it); only one idle this long, which a
+/// restart, a proxy or a firewall may have dropped meanwhile, is tested
+/// before use, on the stack and in sqlx's pool alike.
 const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
 
 #[derive(Debug)]
 pub(crate) struct PgConnections {
     pool: PgPool,
     idle: Mutex<Vec<Held>>,
-    permits: std::sync::Arc<Semaphore>,
+    permits: Semaphore,
 }
 
 #[derive(Debug)]
@@ -46,17 +50,39 @@ struct Held {
 pub(crate) struct PgLease<'a> {
     held: Held,
     home: &'a PgConnections,
-    _permit: OwnedSemaphorePermit,
+    _permit: SemaphorePermit<'a>,
 }
 
 impl PgConnections {
-    pub(crate) fn new(pool: PgPool) -> Self {
-        let size = pool.options().get_max_connections().max(1);
-        Self {
-            permits: std::sync::Arc::new(Semaphore::new(size as usize)),
+    /// sqlx's pool of at most `size` connections to `connect`, with the
+    /// stack in front. sqlx would test each connection with a round trip
+    /// before every use too; it tests only those idle for
+    /// [`PING_WHEN_IDLE_FOR`].
+    pub(crate) async fn connect(
+        connect: PgConnectOptions,
+        size: u32,
+        acquire_timeout: Duration,
+    ) -> Result<Self, sqlx::Error> {
+        let size = size.max(1);
+        let pool = PgPoolOptions::new()
+            .max_connections(size)
+            .acquire_timeout(acquire_timeout)
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .connect_with(connect)
+            .await?;
+        Ok(Self {
+            permits: Semaphore::new(size as usize),
             idle: Mutex::new(Vec::new()),
             pool,
-        }
+        })
     }
 
     /// sqlx's pool, for what runs outside leases (migrations, metrics).
@@ -73,11 +99,13 @@ impl PgConnections {
     /// sqlx's pool. Waits at most the pool's acquire timeout.
     pub(crate) async fn acquire(&self) -> Result<PgLease<'_>, sqlx::Error> {
         let timeout = self.pool.options().get_acquire_timeout();
-        let permit = tokio::time::timeout(timeout, self.permits.clone().acquire_owned())
+        let permit = tokio::time::timeout(timeout, self.permits.acquire())
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)?
             .map_err(|_| sqlx::Error::PoolClosed)?;
         loop {
+            // Popped apart from the test below: the stack's lock is not held
+            // across an await.
             let popped = self.stack().pop();
             let Some(mut held) = popped else {
                 let connection = self.pool.acquire().await?;
@@ -96,7 +124,7 @@ impl PgConnections {
         }
     }
 
-    fn lease(&self, held: Held, permit: OwnedSemaphorePermit) -> PgLease<'_> {
+    fn lease<'a>(&'a self, held: Held, permit: SemaphorePermit<'a>) -> PgLease<'a> {
         PgLease {
             held,
             home: self,
@@ -107,8 +135,7 @@ impl PgConnections {
     /// Give every connection on the stack back to sqlx's pool and close it.
     pub(crate) async fn close(&self) {
         self.permits.close();
-        let held = std::mem::take(&mut *self.stack());
-        drop(held);
+        drop(std::mem::take(&mut *self.stack()));
         self.pool.close().await;
     }
 

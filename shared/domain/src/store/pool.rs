@@ -69,17 +69,24 @@ macro_rules! on_pool {
     ($pool_ref:expr, |$pool:ident| $body:expr) => {
         match $pool_ref {
             Pool::Sqlite($pool) => $body,
-            Pool::Postgres(connections) => {
-                let mut lease = connections.acquire().await?;
-                let $pool: &mut sqlx::PgConnection = &mut lease;
-                let result = $body;
-                if result.is_ok() {
-                    lease.keep();
-                }
-                result
-            }
+            Pool::Postgres(connections) => on_lease!(connections.acquire().await?, |$pool| $body),
         }
     };
+}
+
+/// Run `body` on a PostgreSQL lease's connection and keep the lease when
+/// the body's result is `Ok` (else, or when the body returns early, the
+/// lease goes back to sqlx's pool: see [`PgLease`]).
+macro_rules! on_lease {
+    ($lease:expr, |$pool:ident| $body:expr) => {{
+        let mut lease = $lease;
+        let $pool: &mut sqlx::PgConnection = &mut lease;
+        let result = $body;
+        if result.is_ok() {
+            lease.keep();
+        }
+        result
+    }};
 }
 
 /// Run a write on the store's writer: the body gets `&mut SqliteConnection`
@@ -94,14 +101,7 @@ macro_rules! on_writer {
                 let $pool: &mut sqlx::SqliteConnection = &mut connection;
                 $body
             }
-            $crate::store::pool::Writer::Postgres(mut lease) => {
-                let $pool: &mut sqlx::PgConnection = &mut lease;
-                let result = $body;
-                if result.is_ok() {
-                    lease.keep();
-                }
-                result
-            }
+            $crate::store::pool::Writer::Postgres(lease) => on_lease!(lease, |$pool| $body),
         }
     };
 }

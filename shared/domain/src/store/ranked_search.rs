@@ -6,7 +6,7 @@
 
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use crate::store::list_filters::filters;
+use crate::store::list_filters::{filters, pg_matches};
 use crate::task::listing::{CursorKey, ListRequest};
 use crate::task::search::SearchQuery;
 use crate::user::UserId;
@@ -206,49 +206,28 @@ where
         part.tier
     ));
     q.push_bind(part.user.as_str().to_owned());
-    match (older, part.below) {
-        (true, _) => {
-            q.push(format_args!(
-                " and {id} < (select oldest from window{})",
-                part.tier
-            ));
+    if older {
+        q.push(format_args!(
+            " and {id} < (select oldest from window{})",
+            part.tier
+        ));
+    } else {
+        if let Some(below) = part.below {
+            q.push(" and id < ").push_bind(below);
         }
-        (false, below) => {
-            if let Some(below) = below {
-                q.push(" and id < ").push_bind(below);
-            }
-            q.push(format_args!(
-                " and id >= (select oldest from window{})",
-                part.tier
-            ));
-        }
+        q.push(format_args!(
+            " and id >= (select oldest from window{})",
+            part.tier
+        ));
     }
     filters(q, part.user, part.request);
-    pg_matching(q, part);
+    // The tier: every word in the title (1), or every word but not all in
+    // the title (0).
+    if part.tier == 0 {
+        pg_matches(q, part.words.all.clone(), true);
+    }
+    pg_matches(q, part.words.title.clone(), part.tier == 1);
     q.push(format_args!(" order by {id} desc limit "))
         .push_bind(i64::from(part.limit))
         .push(")");
-}
-
-/// The part's tier: every word in the title (1), or every word but not
-/// all in the title (0). Each `to_tsquery` is a subquery, evaluated once:
-/// in a prepared statement's generic plan a bare `to_tsquery($n)` is
-/// parsed again for every row it filters.
-fn pg_matching<DB>(q: &mut QueryBuilder<DB>, part: &Part<'_>)
-where
-    DB: Database,
-    String: for<'t> Encode<'t, DB> + Type<DB>,
-{
-    let title = part.words.title.clone();
-    if part.tier == 1 {
-        q.push(" and search @@ (select to_tsquery('simple', ")
-            .push_bind(title)
-            .push("))");
-    } else {
-        q.push(" and search @@ (select to_tsquery('simple', ")
-            .push_bind(part.words.all.clone());
-        q.push(")) and not search @@ (select to_tsquery('simple', ")
-            .push_bind(title)
-            .push("))");
-    }
 }

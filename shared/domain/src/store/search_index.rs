@@ -6,7 +6,7 @@
 //! committed change. PostgreSQL needs none of it (its GIN index batches by
 //! itself).
 
-use crate::store::indexer::{BATCH, index_queue};
+use crate::store::indexer::index_all;
 use crate::store::pool::{Backend, Store};
 
 impl Store {
@@ -30,13 +30,6 @@ impl Store {
         if !queued {
             return Ok(0);
         }
-        let mut done = 0;
-        loop {
-            let n = index_queue(&mut *writer.take_turn().await?).await?;
-            done += n;
-            if n < BATCH as u64 {
-                return Ok(done);
-            }
-        }
+        index_all(writer).await
     }
 }

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use crate::store::list_filters::filters;
+use crate::store::list_filters::{filters, pg_matches};
 use crate::store::pool::{Pool, Store};
 use crate::store::ranked_search::{pg_ranked, sqlite_ranked};
 use crate::store::task_row::RankedRow;
@@ -116,12 +116,7 @@ fn build<DB>(
                 q.push(" and id in (select rowid from tasks_fts where tasks_fts match ");
                 q.push_bind(search.fts5(&scope, None)).push(")");
             }
-            Dialect::Postgres => {
-                // A subquery: parsed once, not for every row (see
-                // `ranked_search`).
-                q.push(" and search @@ (select to_tsquery('simple', ");
-                q.push_bind(search.tsquery(&scope, false)).push("))");
-            }
+            Dialect::Postgres => pg_matches(q, search.tsquery(&scope, false), true),
         }
     }
     if let Some(cursor) = &request.cursor {

@@ -254,31 +254,35 @@ impl Store {
     /// Delete the tasks `ids` of `user`, all or none: a missing id (or
     /// another user's) deletes nothing and names the id.
     pub async fn delete_tasks(&self, user: &UserId, ids: &[i64]) -> Result<Vec<Task>> {
+        // No `return` in the body: it would leave the macro without keeping
+        // the connection, and this function without waking the indexer.
         let deleted = on_writer!(self, |pool| {
             if let [id] = ids {
-                let row = sqlx::query_as::<_, TaskRow>(DELETE)
+                // The common case, one task: one statement, no transaction.
+                sqlx::query_as::<_, TaskRow>(DELETE)
                     .bind(*id)
                     .bind(user.as_str())
                     .fetch_optional(pool)
-                    .await?;
-                let row = row.ok_or(Error::NotFound {
-                    what: "Task",
-                    id: *id,
-                })?;
-                return Ok::<_, Error>(vec![Task::from(row)]);
+                    .await?
+                    .map(|row| vec![Task::from(row)])
+                    .ok_or(Error::NotFound {
+                        what: "Task",
+                        id: *id,
+                    })
+            } else {
+                let mut tx = pool.begin().await?;
+                let mut deleted = Vec::with_capacity(ids.len());
+                for &id in ids {
+                    let row = sqlx::query_as::<_, TaskRow>(DELETE)
+                        .bind(id)
+                        .bind(user.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    deleted.push(Task::from(row.ok_or(Error::NotFound { what: "Task", id })?));
+                }
+                tx.commit().await?;
+                Ok(deleted)
             }
-            let mut tx = pool.begin().await?;
-            let mut deleted = Vec::with_capacity(ids.len());
-            for &id in ids {
-                let row = sqlx::query_as::<_, TaskRow>(DELETE)
-                    .bind(id)
-                    .bind(user.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                deleted.push(Task::from(row.ok_or(Error::NotFound { what: "Task", id })?));
-            }
-            tx.commit().await?;
-            Ok::<_, Error>(deleted)
         })?;
         self.queue_changed();
         Ok(deleted)
