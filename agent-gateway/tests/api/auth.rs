@@ -1,6 +1,8 @@
 //! Who may do what: bearer tokens (HS256 and Better Auth's EdDSA with its
 //! JWKS), each user's own conversations, and the per-user rate limit.
 
+use std::sync::{Arc, Mutex};
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use todo_testkit::Backend;
@@ -77,16 +79,24 @@ async fn auth_and_ownership_are_enforced() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-/// An identity provider like Better Auth: serves the test keys at
-/// `/api/auth/jwks`. Answers its base URL (no trailing slash).
-async fn identity_provider() -> String {
-    let jwks: Value = serde_json::from_str(
+/// The test key set (kids `ed-1`, `rsa-1`, `ec-1`).
+fn fixture_jwks() -> Value {
+    serde_json::from_str(
         &std::fs::read_to_string(todo_testkit::fixture("jwks.json")).expect("jwks"),
     )
-    .expect("json");
+    .expect("json")
+}
+
+/// An identity provider like Better Auth: serves `keys` at
+/// `/api/auth/jwks`, as they are at each request. Answers its base URL (no
+/// trailing slash).
+async fn identity_provider(keys: Arc<Mutex<Value>>) -> String {
     let app = axum::Router::new().route(
         "/api/auth/jwks",
-        axum::routing::get(move || std::future::ready(axum::Json(jwks.clone()))),
+        axum::routing::get(move || {
+            let current = keys.lock().map(|k| k.clone()).unwrap_or_default();
+            std::future::ready(axum::Json(current))
+        }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -96,17 +106,40 @@ async fn identity_provider() -> String {
     auth_url
 }
 
+/// A Better Auth token for `sub`: EdDSA with key `ed-1`, `iss` and `aud`
+/// the provider's base URL, 15 minutes left.
+fn better_auth_token(auth_url: &str, sub: &str) -> String {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let key = EncodingKey::from_ed_pem(
+        &std::fs::read(todo_testkit::fixture("ed25519.pem")).expect("pem"),
+    )
+    .expect("key");
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some("ed-1".into());
+    let now = chrono::Utc::now().timestamp();
+    let claims =
+        json!({"sub": sub, "iss": auth_url, "aud": auth_url, "exp": now + 900, "iat": now});
+    jsonwebtoken::encode(&header, &claims, &key).expect("sign")
+}
+
+/// `GET /api/nina/conversations` with `token`: its status.
+async fn nina_lists_conversations(stack: &Stack, token: &str) -> StatusCode {
+    stack
+        .http
+        .get(stack.url("/api/nina/conversations"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("get")
+        .status()
+}
+
 /// A key the provider adds is accepted as soon as the JWKS cool-down
 /// allows: with `AUTH_JWKS_REFETCH_COOLDOWN=0`, at once.
 #[tokio::test]
 async fn the_jwks_refetch_cooldown_is_configurable() {
-    use jsonwebtoken::{Algorithm, EncodingKey, Header};
-    use todo_testkit::fixture;
-
     // The provider's key set, first without the key "ed-1".
-    let all: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("jwks.json")).expect("jwks"))
-            .expect("json");
+    let all = fixture_jwks();
     let without: Vec<Value> = all["keys"]
         .as_array()
         .expect("keys")
@@ -114,22 +147,8 @@ async fn the_jwks_refetch_cooldown_is_configurable() {
         .filter(|k| k["kid"] != "ed-1")
         .cloned()
         .collect();
-    let served = std::sync::Arc::new(std::sync::Mutex::new(json!({ "keys": without })));
-    let app = axum::Router::new().route(
-        "/api/auth/jwks",
-        axum::routing::get({
-            let served = served.clone();
-            move || {
-                let keys = served.lock().map(|k| k.clone()).unwrap_or_default();
-                std::future::ready(axum::Json(keys))
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let auth_url = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let served = Arc::new(Mutex::new(json!({ "keys": without })));
+    let auth_url = identity_provider(served.clone()).await;
     let stack = Stack::start(
         Backend::Sqlite,
         &[
@@ -139,28 +158,19 @@ async fn the_jwks_refetch_cooldown_is_configurable() {
         ],
     )
     .await;
-    let key = EncodingKey::from_ed_pem(&std::fs::read(fixture("ed25519.pem")).expect("pem"))
-        .expect("key");
-    let mut header = Header::new(Algorithm::EdDSA);
-    header.kid = Some("ed-1".into());
-    let now = chrono::Utc::now().timestamp();
-    let claims =
-        json!({"sub": "nina", "iss": auth_url, "aud": auth_url, "exp": now + 900, "iat": now});
-    let token = jsonwebtoken::encode(&header, &claims, &key).expect("sign");
-    let get = || {
-        let request = stack
-            .http
-            .get(stack.url("/api/nina/conversations"))
-            .bearer_auth(token.clone());
-        async move { request.send().await.expect("get").status() }
-    };
+    let token = better_auth_token(&auth_url, "nina");
     assert_eq!(
-        get().await,
+        nina_lists_conversations(&stack, &token).await,
         StatusCode::UNAUTHORIZED,
         "the key is not there yet"
     );
     *served.lock().expect("keys") = all;
-    assert_eq!(get().await, StatusCode::OK, "{}", stack.gateway.logs());
+    assert_eq!(
+        nina_lists_conversations(&stack, &token).await,
+        StatusCode::OK,
+        "{}",
+        stack.gateway.logs()
+    );
 }
 
 /// `BETTER_AUTH_URL` written with a trailing slash (as many people write
@@ -168,10 +178,7 @@ async fn the_jwks_refetch_cooldown_is_configurable() {
 /// bare origin.
 #[tokio::test]
 async fn better_auth_url_with_a_trailing_slash_accepts_its_tokens() {
-    use jsonwebtoken::{Algorithm, EncodingKey, Header};
-    use todo_testkit::fixture;
-
-    let auth_url = identity_provider().await;
+    let auth_url = identity_provider(Arc::new(Mutex::new(fixture_jwks()))).await;
     let stack = Stack::start(
         Backend::Sqlite,
         &[
@@ -180,23 +187,13 @@ async fn better_auth_url_with_a_trailing_slash_accepts_its_tokens() {
         ],
     )
     .await;
-    let key = EncodingKey::from_ed_pem(&std::fs::read(fixture("ed25519.pem")).expect("pem"))
-        .expect("key");
-    let mut header = Header::new(Algorithm::EdDSA);
-    header.kid = Some("ed-1".into());
-    let now = chrono::Utc::now().timestamp();
-    let claims =
-        json!({"sub": "nina", "iss": auth_url, "aud": auth_url, "exp": now + 900, "iat": now});
-    let token = jsonwebtoken::encode(&header, &claims, &key).expect("sign");
-    let status = stack
-        .http
-        .get(stack.url("/api/nina/conversations"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("get")
-        .status();
-    assert_eq!(status, StatusCode::OK, "{}", stack.gateway.logs());
+    let token = better_auth_token(&auth_url, "nina");
+    assert_eq!(
+        nina_lists_conversations(&stack, &token).await,
+        StatusCode::OK,
+        "{}",
+        stack.gateway.logs()
+    );
 }
 
 /// Better Auth's setup: EdDSA tokens, keys at {BETTER_AUTH_URL}/api/auth/jwks,
@@ -208,7 +205,7 @@ async fn better_auth_tokens_are_verified_strictly() {
     use jsonwebtoken::{Algorithm, EncodingKey, Header};
     use todo_testkit::fixture;
 
-    let auth_url = identity_provider().await;
+    let auth_url = identity_provider(Arc::new(Mutex::new(fixture_jwks()))).await;
     let stack = Stack::start(
         Backend::Sqlite,
         &[("BETTER_AUTH_URL", &auth_url), ("BETTER_AUTH_SECRET", "")],
@@ -223,21 +220,11 @@ async fn better_auth_tokens_are_verified_strictly() {
     };
     let now = chrono::Utc::now().timestamp();
     let claims = |sub: &str, iss: &str, aud: &str, exp: i64| json!({"sub": sub, "iss": iss, "aud": aud, "exp": exp, "iat": now});
-    let get = |token: String| {
-        let request = stack
-            .http
-            .get(stack.url("/api/nina/conversations"))
-            .bearer_auth(token);
-        async move { request.send().await.expect("get").status() }
-    };
-
-    let good = sign(
-        Algorithm::EdDSA,
-        &ed,
-        "ed-1",
-        claims("nina", &auth_url, &auth_url, now + 900),
+    let good = better_auth_token(&auth_url, "nina");
+    assert_eq!(
+        nina_lists_conversations(&stack, &good).await,
+        StatusCode::OK
     );
-    assert_eq!(get(good.clone()).await, StatusCode::OK);
     let expired = sign(
         Algorithm::EdDSA,
         &ed,
@@ -283,7 +270,11 @@ async fn better_auth_tokens_are_verified_strictly() {
         ("tampered", tampered),
         ("malformed", "abc.def".to_owned()),
     ] {
-        assert_eq!(get(token).await, StatusCode::UNAUTHORIZED, "{case}");
+        assert_eq!(
+            nina_lists_conversations(&stack, &token).await,
+            StatusCode::UNAUTHORIZED,
+            "{case}"
+        );
     }
     // A valid token for someone else: 403.
     let other = sign(
@@ -292,7 +283,10 @@ async fn better_auth_tokens_are_verified_strictly() {
         "ed-1",
         claims("oscar", &auth_url, &auth_url, now + 900),
     );
-    assert_eq!(get(other).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        nina_lists_conversations(&stack, &other).await,
+        StatusCode::FORBIDDEN
+    );
     let logs = stack.gateway.logs();
     for reason in [
         "expired",
