@@ -91,6 +91,7 @@ impl App {
                 history_messages: args.history_messages.max(1),
                 lease,
                 lease_wait: lease,
+                bounds: args.bounds(),
             },
         };
         let state = AppState {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use todo_server::Secret;
 
+use crate::agent::Bounds;
 use crate::limit::Backend;
 use todo_server::process::ProcessArgs;
 
@@ -146,6 +147,26 @@ pub struct ServeArgs {
     #[arg(long, env = "MAX_AGENT_STEPS", default_value_t = 8)]
     pub max_agent_steps: u32,
 
+    /// Tool calls of one model step that run; the rest are answered with an error
+    /// asking the model to batch.
+    #[arg(long, env = "MAX_TOOL_CALLS_PER_STEP", default_value_t = 16)]
+    pub max_tool_calls_per_step: u32,
+
+    /// Bytes of one tool result stored and sent to the model; a longer one is cut,
+    /// with a note saying so.
+    #[arg(long, env = "MAX_TOOL_RESULT_BYTES", default_value_t = 16384)]
+    pub max_tool_result_bytes: u32,
+
+    /// Bytes of the messages of one model call: older history is left out to fit,
+    /// and a turn whose own tool results outgrow it stops, saying so.
+    #[arg(long, env = "MAX_PROMPT_BYTES", default_value_t = 524288)]
+    pub max_prompt_bytes: u32,
+
+    /// Wall-clock limit of one turn, in seconds (it stops, saying so, even when
+    /// its client has gone).
+    #[arg(long, env = "TURN_TIMEOUT_SECS", default_value_t = 120)]
+    pub turn_timeout_secs: u64,
+
     /// How many of the last messages the model sees.
     #[arg(long, env = "HISTORY_MESSAGES", default_value_t = 20)]
     pub history_messages: u32,
@@ -192,6 +213,15 @@ impl ServeArgs {
 
     pub fn tool_timeout(&self) -> Duration {
         Duration::from_secs(self.tool_timeout_secs.max(1))
+    }
+
+    pub fn bounds(&self) -> Bounds {
+        Bounds {
+            tool_calls_per_step: self.max_tool_calls_per_step.max(1) as usize,
+            tool_result_bytes: self.max_tool_result_bytes.max(256) as usize,
+            prompt_bytes: self.max_prompt_bytes.max(1024) as usize,
+            turn_timeout: Duration::from_secs(self.turn_timeout_secs.max(1)),
+        }
     }
 
     pub fn sse_keepalive(&self) -> Duration {

@@ -9,15 +9,17 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use serde_json::Value;
-use todo_domain::Zone;
 use todo_domain::conversation::{self, ConversationId, Hold, Message, MessageBody, MessageText};
+use todo_domain::{UserId, Zone};
 
+use crate::agent::bounds::{self, PROMPT_LIMIT_MESSAGE};
 use crate::agent::report::{
-    Timings, ToolCallReport, TurnError, TurnEvent, TurnReport, TurnScope, emit,
+    Events, Timings, ToolCallReport, TurnError, TurnEvent, TurnReport, TurnScope, emit,
 };
 use crate::agent::turn::Agent;
 use crate::history;
-use crate::llm::ChatMessage;
+use crate::llm::{ChatMessage, Completion, LlmError, ToolDefinition};
+use crate::mcp::ToolOutcome;
 
 pub const SYSTEM_PROMPT: &str = "You are a helpful assistant that manages the user's task list with \
 the tools you are given. Confirm every action you take in one friendly sentence that names the task. \
@@ -57,114 +59,63 @@ impl Agent {
         history: Vec<Message>,
         text: MessageText,
     ) -> Result<TurnReport, TurnError> {
-        let TurnScope {
-            caller,
-            trace,
-            events,
-        } = scope;
+        let TurnScope { caller, events, .. } = scope;
         let user = caller.user();
+        let bounds = self.config.bounds;
+        let deadline = tokio::time::Instant::now() + bounds.turn_timeout;
         let listed = std::time::Instant::now();
         let tools = self.tasks.functions(caller).await?;
         let tools_time = listed.elapsed();
 
-        let mut messages = vec![ChatMessage::system(system_prompt(
-            caller.zone(),
-            chrono::Utc::now(),
-        ))];
-        messages.extend(history::to_wire(&history::window(history)));
-        messages.push(ChatMessage::user(text.as_str()));
-        let mut reports = Vec::new();
-        let mut timings = Timings {
-            llm: Duration::ZERO,
-            mcp: tools_time,
+        let system = ChatMessage::system(system_prompt(caller.zone(), chrono::Utc::now()));
+        let asked = ChatMessage::user(text.as_str());
+        // The history gets what the prompt has room for besides the
+        // system prompt and the user's message.
+        let room = bounds
+            .prompt_bytes
+            .saturating_sub(bounds::message_bytes(&system) + bounds::message_bytes(&asked));
+        let mut messages = vec![system];
+        messages.extend(history::to_wire(&bounds::history_within(history, room)));
+        messages.push(asked);
+        let mut ended = Ended {
+            id,
+            owner,
+            events,
+            reports: Vec::new(),
+            timings: Timings {
+                llm: Duration::ZERO,
+                mcp: tools_time,
+            },
         };
 
         for _ in 0..self.config.max_steps {
+            if bounds::prompt_bytes(&messages) > bounds.prompt_bytes {
+                return self
+                    .stop(user, ended, PROMPT_LIMIT_MESSAGE.to_owned())
+                    .await;
+            }
             let asked = std::time::Instant::now();
-            let completion = match events {
-                Some(events) => {
-                    let mut on_text = |text: &str| {
-                        let _ = events.send(TurnEvent::TextDelta(text.to_owned()));
-                    };
-                    self.llm
-                        .complete_streaming(&messages, &tools, &mut on_text)
-                        .await?
+            let completion = tokio::time::timeout_at(deadline, self.ask(&messages, &tools, events));
+            let completion = match completion.await {
+                Ok(completion) => completion?,
+                Err(_) => {
+                    let message = bounds::deadline_message(bounds.turn_timeout);
+                    return self.stop(user, ended, message).await;
                 }
-                None => self.llm.complete(&messages, &tools).await?,
             };
-            timings.llm += asked.elapsed();
+            ended.timings.llm += asked.elapsed();
             let assistant = completion.message;
             if assistant.tool_calls.is_empty() {
                 let response = assistant.content.clone().unwrap_or_default();
-                let stored = conversation::append(
-                    &self.store,
-                    user,
-                    id,
-                    &[MessageBody::assistant(Some(response.clone()), None)],
-                    Hold::Release(owner),
-                )
-                .await?;
-                return Ok(TurnReport {
-                    conversation_id: id.get(),
-                    message_id: stored.last().map_or(0, |m| m.id),
-                    response,
-                    tool_calls: reports,
-                    timings,
-                });
+                return self.finish(user, ended, response).await;
             }
-            for call in &assistant.tool_calls {
-                emit(
-                    events,
-                    TurnEvent::ToolCall {
-                        id: call.id.clone(),
-                        name: call.function.name.clone(),
-                        arguments: arguments_value(&call.function.arguments),
-                    },
-                );
-            }
-            let called = std::time::Instant::now();
-            let outcomes = join_all(assistant.tool_calls.iter().map(|call| {
-                self.tasks
-                    .call(caller, &call.function.name, &call.function.arguments, trace)
-            }))
-            .await;
-            timings.mcp += called.elapsed();
+            let results = self.call_tools(scope, &assistant, &mut ended).await?;
+            // The step is stored whole, and the lease extended for the next.
             let mut stored = vec![MessageBody::assistant(
                 assistant.content.clone(),
                 Some(serde_json::to_string(&assistant.tool_calls).unwrap_or_default()),
             )];
-            let mut results = Vec::new();
-            for (call, outcome) in assistant.tool_calls.iter().zip(outcomes) {
-                // One failed call fails the step: nothing of it is stored.
-                let outcome = outcome?;
-                stored.push(MessageBody::tool(
-                    call.id.clone(),
-                    call.function.name.clone(),
-                    outcome.text.clone(),
-                    outcome.is_error,
-                ));
-                results.push(ChatMessage::tool_result(
-                    call.id.clone(),
-                    outcome.text.clone(),
-                ));
-                let result = outcome.structured.unwrap_or(Value::String(outcome.text));
-                emit(
-                    events,
-                    TurnEvent::ToolResult {
-                        id: call.id.clone(),
-                        result: result.clone(),
-                        is_error: outcome.is_error,
-                    },
-                );
-                reports.push(ToolCallReport {
-                    id: call.id.clone(),
-                    name: call.function.name.clone(),
-                    arguments: arguments_value(&call.function.arguments),
-                    result,
-                    is_error: outcome.is_error,
-                });
-            }
-            // The step is stored whole, and the lease extended for the next.
+            stored.extend(results.iter().map(|(body, _)| body.clone()));
             conversation::append(
                 &self.store,
                 user,
@@ -174,28 +125,155 @@ impl Agent {
             )
             .await?;
             messages.push(assistant);
-            messages.extend(results);
+            messages.extend(results.into_iter().map(|(_, wire)| wire));
+            if tokio::time::Instant::now() >= deadline {
+                let message = bounds::deadline_message(bounds.turn_timeout);
+                return self.stop(user, ended, message).await;
+            }
         }
+        self.stop(user, ended, STEP_LIMIT_MESSAGE.to_owned()).await
+    }
+
+    /// One model call, streamed when someone listens.
+    async fn ask(
+        &self,
+        messages: &[ChatMessage],
+        tools: &[ToolDefinition],
+        events: Option<&Events>,
+    ) -> Result<Completion, LlmError> {
+        match events {
+            Some(events) => {
+                let mut on_text = |text: &str| {
+                    let _ = events.send(TurnEvent::TextDelta(text.to_owned()));
+                };
+                self.llm
+                    .complete_streaming(messages, tools, &mut on_text)
+                    .await
+            }
+            None => self.llm.complete(messages, tools).await,
+        }
+    }
+
+    /// Run the tool calls of one step (at most the bound, at once) and
+    /// report them; each result as stored and as the model reads it. One
+    /// call that fails (the task server unreachable) fails the step.
+    async fn call_tools(
+        &self,
+        scope: TurnScope<'_>,
+        assistant: &ChatMessage,
+        ended: &mut Ended<'_>,
+    ) -> Result<Vec<(MessageBody, ChatMessage)>, TurnError> {
+        let bounds = self.config.bounds;
+        let calls = &assistant.tool_calls;
+        for call in calls {
+            emit(
+                scope.events,
+                TurnEvent::ToolCall {
+                    id: call.id.clone(),
+                    name: call.function.name.clone(),
+                    arguments: arguments_value(&call.function.arguments),
+                },
+            );
+        }
+        let called = std::time::Instant::now();
+        let running = calls.len().min(bounds.tool_calls_per_step);
+        let mut outcomes = join_all(calls[..running].iter().map(|call| {
+            self.tasks.call(
+                scope.caller,
+                &call.function.name,
+                &call.function.arguments,
+                scope.trace,
+            )
+        }))
+        .await;
+        ended.timings.mcp += called.elapsed();
+        outcomes.extend(calls[running..].iter().map(|_| {
+            Ok(ToolOutcome {
+                text: bounds::not_run(bounds.tool_calls_per_step),
+                structured: None,
+                is_error: true,
+            })
+        }));
+        let mut results = Vec::with_capacity(calls.len());
+        for (call, outcome) in calls.iter().zip(outcomes) {
+            let outcome = outcome?;
+            let (text, was_cut) = bounds::cut(outcome.text, bounds.tool_result_bytes);
+            let result = match outcome.structured {
+                Some(structured) if !was_cut => structured,
+                _ => Value::String(text.clone()),
+            };
+            emit(
+                scope.events,
+                TurnEvent::ToolResult {
+                    id: call.id.clone(),
+                    result: result.clone(),
+                    is_error: outcome.is_error,
+                },
+            );
+            ended.reports.push(ToolCallReport {
+                id: call.id.clone(),
+                name: call.function.name.clone(),
+                arguments: arguments_value(&call.function.arguments),
+                result,
+                is_error: outcome.is_error,
+            });
+            results.push((
+                MessageBody::tool(
+                    call.id.clone(),
+                    call.function.name.clone(),
+                    text.clone(),
+                    outcome.is_error,
+                ),
+                ChatMessage::tool_result(call.id.clone(), text),
+            ));
+        }
+        Ok(results)
+    }
+
+    /// End the turn with a message of the gateway's own (a bound was
+    /// reached), streamed as if the model had said it.
+    async fn stop(
+        &self,
+        user: &UserId,
+        ended: Ended<'_>,
+        message: String,
+    ) -> Result<TurnReport, TurnError> {
+        emit(ended.events, TurnEvent::TextDelta(message.clone()));
+        self.finish(user, ended, message).await
+    }
+
+    /// Store the turn's answer, giving the lease back with it.
+    async fn finish(
+        &self,
+        user: &UserId,
+        ended: Ended<'_>,
+        response: String,
+    ) -> Result<TurnReport, TurnError> {
         let stored = conversation::append(
             &self.store,
             user,
-            id,
-            &[MessageBody::assistant(
-                Some(STEP_LIMIT_MESSAGE.to_owned()),
-                None,
-            )],
-            Hold::Release(owner),
+            ended.id,
+            &[MessageBody::assistant(Some(response.clone()), None)],
+            Hold::Release(ended.owner),
         )
         .await?;
-        emit(events, TurnEvent::TextDelta(STEP_LIMIT_MESSAGE.to_owned()));
         Ok(TurnReport {
-            conversation_id: id.get(),
+            conversation_id: ended.id.get(),
             message_id: stored.last().map_or(0, |m| m.id),
-            response: STEP_LIMIT_MESSAGE.to_owned(),
-            tool_calls: reports,
-            timings,
+            response,
+            tool_calls: ended.reports,
+            timings: ended.timings,
         })
     }
+}
+
+/// What a turn has done so far, for its end.
+struct Ended<'a> {
+    id: ConversationId,
+    owner: &'a str,
+    events: Option<&'a Events>,
+    reports: Vec<ToolCallReport>,
+    timings: Timings,
 }
 
 /// The model's arguments as JSON (null when they are not JSON).

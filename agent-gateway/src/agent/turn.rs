@@ -15,6 +15,7 @@ use todo_server::Caller;
 use todo_server::trace::TraceContext;
 use tracing::Instrument as _;
 
+use crate::agent::bounds::Bounds;
 use crate::agent::report::{Events, TurnError, TurnEvent, TurnReport, TurnScope, emit};
 use crate::llm::LlmClient;
 use crate::mcp::TaskServer;
@@ -28,6 +29,8 @@ pub struct AgentConfig {
     pub lease_wait: Duration,
     /// How long a turn may hold its conversation (renewed each step).
     pub lease: Duration,
+    /// How much work a turn may do.
+    pub bounds: Bounds,
 }
 
 impl Default for AgentConfig {
@@ -37,6 +40,7 @@ impl Default for AgentConfig {
             history_messages: 20,
             lease_wait: Duration::from_secs(120),
             lease: Duration::from_secs(180),
+            bounds: Bounds::default(),
         }
     }
 }

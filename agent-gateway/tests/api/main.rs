@@ -4,6 +4,7 @@
 //! other module is one area.
 
 mod auth;
+mod bounds;
 mod browser;
 mod chat;
 mod cli;
