@@ -14,11 +14,11 @@ use todo_domain::Store;
 use todo_server::Authenticator;
 use todo_server::Metrics;
 use todo_server::auth::{TokenVerifier, VerifierConfig};
-use todo_server::http::Authentication;
+use todo_server::http::{Authentication, ConnectionLimits};
 use todo_server::process::ProcessArgs;
 use tokio::net::TcpListener;
 
-use crate::agent::{Agent, AgentConfig};
+use crate::agent::{Agent, AgentConfig, Capacity};
 use crate::config::ServeArgs;
 use crate::http::state::{AppState, DevTokens, RateLimits};
 use crate::limit::{Backend, Limit, RedisCounter};
@@ -33,6 +33,7 @@ pub struct App {
     metrics: Arc<Metrics>,
     metrics_bind: Option<SocketAddr>,
     model: String,
+    connection_limits: ConnectionLimits,
 }
 
 impl App {
@@ -93,6 +94,11 @@ impl App {
                 lease_wait: lease,
                 bounds: args.bounds(),
             },
+            capacity: Capacity::new(
+                args.max_concurrent_turns,
+                args.max_concurrent_model_calls,
+                Some(metrics.clone()),
+            ),
         };
         let state = AppState {
             agent,
@@ -108,7 +114,16 @@ impl App {
             refuse: crate::http::auth::refusal(),
         };
         Ok(Self {
-            router: crate::http::router(state, limits, authentication),
+            router: crate::http::router(
+                state,
+                limits,
+                authentication,
+                Arc::new(
+                    args.http_limits
+                        .requests(crate::http::extract::MAX_BODY_BYTES, Some(metrics.clone())),
+                ),
+            ),
+            connection_limits: args.http_limits.connections(),
             store,
             metrics,
             metrics_bind: args.metrics_bind,
@@ -129,7 +144,15 @@ impl App {
             .with_context(|| format!("cannot listen on --metrics-bind {:?}", self.metrics_bind))?;
         let addr = listener.local_addr()?;
         tracing::info!(addr = %addr, database = self.store.backend(), model = %self.model, "listening on http://{addr}/ (web chat at /, API under /api)");
-        todo_server::http::run(listener, self.router, shutdown).await?;
+        let metrics = Some(self.metrics.clone());
+        todo_server::http::run(
+            listener,
+            self.router,
+            shutdown,
+            self.connection_limits,
+            metrics,
+        )
+        .await?;
         self.store.close().await;
         Ok(())
     }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use todo_server::Secret;
+use todo_server::http::HttpLimitArgs;
 
 use crate::agent::Bounds;
 use crate::limit::Backend;
@@ -167,6 +168,15 @@ pub struct ServeArgs {
     #[arg(long, env = "TURN_TIMEOUT_SECS", default_value_t = 120)]
     pub turn_timeout_secs: u64,
 
+    /// Turns running at once across all users; more are answered 503 with Retry-After.
+    #[arg(long, env = "MAX_CONCURRENT_TURNS", default_value_t = 64)]
+    pub max_concurrent_turns: usize,
+
+    /// Model calls running at once across all turns; more wait for a free place
+    /// (within their turn's deadline).
+    #[arg(long, env = "MAX_CONCURRENT_MODEL_CALLS", default_value_t = 32)]
+    pub max_concurrent_model_calls: usize,
+
     /// How many of the last messages the model sees.
     #[arg(long, env = "HISTORY_MESSAGES", default_value_t = 20)]
     pub history_messages: u32,
@@ -204,6 +214,9 @@ pub struct ServeArgs {
     /// The task server's audience.
     #[arg(long, env = "MCP_AUDIENCE", default_value = "todo-mcp")]
     pub mcp_audience: String,
+
+    #[command(flatten)]
+    pub http_limits: HttpLimitArgs,
 }
 
 impl ServeArgs {

@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use axum::Router;
 use todo_domain::{Store, UserId};
 use todo_server::Metrics;
+use todo_server::http::ConnectionLimits;
 use todo_server::process::ProcessArgs;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -27,6 +28,7 @@ pub struct HttpApp {
     /// Stops the MCP transport's work, once the server has let the
     /// requests in flight finish.
     mcp_cancel: CancellationToken,
+    connection_limits: ConnectionLimits,
 }
 
 impl HttpApp {
@@ -41,14 +43,24 @@ impl HttpApp {
         let store = process.open_store().await?;
         let metrics = Arc::new(Metrics::new(Some(store.clone())));
         let mcp_cancel = CancellationToken::new();
-        let router =
-            crate::http::router(store.clone(), options, metrics.clone(), mcp_cancel.clone());
+        let admission = Arc::new(
+            args.http_limits
+                .requests(crate::http::MAX_BODY_BYTES, Some(metrics.clone())),
+        );
+        let router = crate::http::router(
+            store.clone(),
+            options,
+            metrics.clone(),
+            mcp_cancel.clone(),
+            admission,
+        );
         Ok(Self {
             store,
             router,
             metrics,
             metrics_bind: args.metrics_bind,
             mcp_cancel,
+            connection_limits: args.http_limits.connections(),
         })
     }
 
@@ -65,7 +77,15 @@ impl HttpApp {
             .await
             .with_context(|| format!("cannot listen on --metrics-bind {:?}", self.metrics_bind))?;
         tracing::info!(addr = %addr, database = self.store.backend(), "listening on http://{addr}/mcp");
-        todo_server::http::run(listener, self.router, shutdown).await?;
+        let metrics = Some(self.metrics.clone());
+        todo_server::http::run(
+            listener,
+            self.router,
+            shutdown,
+            self.connection_limits,
+            metrics,
+        )
+        .await?;
         // Stopping the transport with the signal would drop tool calls half-way.
         self.mcp_cancel.cancel();
         tracing::info!("HTTP server stopped; requests in flight have finished");

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use todo_server::Secret;
+use todo_server::http::HttpLimitArgs;
 use todo_server::process::ProcessArgs;
 
 #[derive(Debug, Parser)]
@@ -111,6 +112,9 @@ pub struct HttpArgs {
     /// Refused unless --bind is a loopback address.
     #[arg(long, env = "MCP_NO_AUTH", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_auth: bool,
+
+    #[command(flatten)]
+    pub http_limits: HttpLimitArgs,
 }
 
 /// What a bearer token must carry: shared by `http` (to verify) and `token`

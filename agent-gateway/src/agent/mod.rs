@@ -9,4 +9,4 @@ pub mod turn;
 pub use bounds::Bounds;
 pub use report::{Timings, ToolCallReport, TurnError, TurnEvent, TurnReport};
 pub use step::{STEP_LIMIT_MESSAGE, SYSTEM_PROMPT};
-pub use turn::{Agent, AgentConfig};
+pub use turn::{Agent, AgentConfig, Capacity};

@@ -23,6 +23,8 @@ pub enum TurnError {
     Mcp(#[from] McpError),
     #[error("another request on this conversation is still running")]
     Busy,
+    #[error("the gateway is answering as many messages as it can: try again in a few seconds")]
+    Overloaded,
 }
 
 /// One tool call of a turn, as the API reports it.

@@ -141,6 +141,7 @@ impl Agent {
         tools: &[ToolDefinition],
         events: Option<&Events>,
     ) -> Result<Completion, LlmError> {
+        let _place = self.capacity.model_call().await;
         match events {
             Some(events) => {
                 let mut on_text = |text: &str| {

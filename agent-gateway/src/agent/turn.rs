@@ -6,13 +6,15 @@
 //! message is stored with the lease taken, so the same message can simply be
 //! sent again after a failure.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use todo_domain::Store;
 use todo_domain::UserId;
 use todo_domain::conversation::{self, ConversationId, Hold, Message, MessageBody, MessageText};
-use todo_server::Caller;
 use todo_server::trace::TraceContext;
+use todo_server::{Caller, Metrics};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 use tracing::Instrument as _;
 
 use crate::agent::bounds::Bounds;
@@ -45,6 +47,47 @@ impl Default for AgentConfig {
     }
 }
 
+/// How many turns and model calls run at once, across all users: a turn
+/// past the first is refused (503, shed), a model call past the second waits
+/// its turn (within its turn's deadline).
+#[derive(Clone)]
+pub struct Capacity {
+    turns: Arc<Semaphore>,
+    model_calls: Arc<Semaphore>,
+    metrics: Option<Arc<Metrics>>,
+}
+
+impl Capacity {
+    pub fn new(turns: usize, model_calls: usize, metrics: Option<Arc<Metrics>>) -> Self {
+        Self {
+            turns: Arc::new(Semaphore::new(turns.max(1))),
+            model_calls: Arc::new(Semaphore::new(model_calls.max(1))),
+            metrics,
+        }
+    }
+
+    /// A place for one more turn, or [`TurnError::Overloaded`].
+    fn turn(&self) -> Result<OwnedSemaphorePermit, TurnError> {
+        self.turns.clone().try_acquire_owned().map_err(|_| {
+            if let Some(metrics) = &self.metrics {
+                metrics.shed("turns");
+            }
+            TurnError::Overloaded
+        })
+    }
+
+    /// A place for one more model call, once one is free.
+    pub(crate) async fn model_call(&self) -> Option<SemaphorePermit<'_>> {
+        self.model_calls.acquire().await.ok()
+    }
+}
+
+impl Default for Capacity {
+    fn default() -> Self {
+        Self::new(64, 32, None)
+    }
+}
+
 /// Everything a turn needs. Cheap to clone.
 #[derive(Clone)]
 pub struct Agent {
@@ -52,6 +95,7 @@ pub struct Agent {
     pub llm: LlmClient,
     pub tasks: TaskServer,
     pub config: AgentConfig,
+    pub capacity: Capacity,
 }
 
 impl Agent {
@@ -67,12 +111,15 @@ impl Agent {
         // In a task of its own: a client that hangs up must not cut the turn
         // short half-way (its lease would stay taken until it expires). Its
         // log lines stay in the request's span.
+        let place = self.capacity.turn()?;
         let (agent, caller) = (self.clone(), caller.clone());
         tokio::spawn(
             async move {
-                agent
+                let result = agent
                     .turn_with_events(&caller, conversation, text, &trace, None)
-                    .await
+                    .await;
+                drop(place);
+                result
             }
             .in_current_span(),
         )
@@ -92,12 +139,20 @@ impl Agent {
         trace: TraceContext,
     ) -> tokio::sync::mpsc::UnboundedReceiver<TurnEvent> {
         let (events, receiver) = tokio::sync::mpsc::unbounded_channel();
+        let place = match self.capacity.turn() {
+            Ok(place) => place,
+            Err(error) => {
+                emit(Some(&events), TurnEvent::Finished(Err(error)));
+                return receiver;
+            }
+        };
         let agent = self.clone();
         tokio::spawn(
             async move {
                 let result = agent
                     .turn_with_events(&caller, conversation, text, &trace, Some(&events))
                     .await;
+                drop(place);
                 emit(Some(&events), TurnEvent::Finished(result));
             }
             .in_current_span(),

@@ -86,7 +86,8 @@ fn integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Err
         (status = 415, description = "Body not sent as JSON", body = ErrorBody),
         (status = 422, description = "Invalid message or conversation id", body = ErrorBody),
         (status = 502, description = "The model failed (its message is kept)", body = ErrorBody),
-        (status = 503, description = "The task server is unreachable", body = ErrorBody),
+        (status = 503, description = "The task server is unreachable (tasks_unavailable), or the gateway \
+            runs as many turns as it may (overloaded, with Retry-After; nothing is stored)", body = ErrorBody),
         (status = 504, description = "The model took too long", body = ErrorBody),
     )
 )]

@@ -98,6 +98,11 @@ impl ApiError {
                 )
             }
             Self::Turn(TurnError::Busy) => (StatusCode::CONFLICT, "busy", self.to_string()),
+            Self::Turn(TurnError::Overloaded) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                self.to_string(),
+            ),
         }
     }
 }
@@ -107,7 +112,8 @@ impl ApiError {
 pub struct ErrorBody {
     /// A stable code to act on: bad_request, invalid_input, unsupported_media_type,
     /// payload_too_large, unauthorized, forbidden, not_found, conflict, busy,
-    /// rate_limited, internal, llm_timeout, llm_unavailable, tasks_unavailable.
+    /// rate_limited, internal, llm_timeout, llm_unavailable, tasks_unavailable,
+    /// overloaded (with Retry-After), request_timeout.
     #[schema(example = "invalid_input")]
     pub error: &'static str,
     /// What went wrong, for people.
@@ -126,6 +132,11 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
+        if code == "overloaded" {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

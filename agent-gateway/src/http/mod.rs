@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
-use todo_server::http::{Authentication, authenticate, nosniff, observe};
+use todo_server::http::{Authentication, RequestLimits, admit, authenticate, nosniff, observe};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -39,8 +39,13 @@ use crate::limit;
 /// API's own description. Every route is registered through an
 /// [`OpenApiRouter`] with the handler's `#[utoipa::path]`, so the OpenAPI
 /// document served at `/openapi.json` lists exactly the routes served.
-pub fn router(state: AppState, limits: RateLimits, authentication: Authentication) -> Router {
-    let (router, spec) = routes(state, limits, authentication);
+pub fn router(
+    state: AppState,
+    limits: RateLimits,
+    authentication: Authentication,
+    admission: Arc<RequestLimits>,
+) -> Router {
+    let (router, spec) = routes(state, limits, authentication, admission);
     let json = spec.to_json().unwrap_or_else(|error| {
         tracing::error!(%error, "cannot encode the OpenAPI document");
         "{}".to_owned()
@@ -53,6 +58,7 @@ fn routes(
     state: AppState,
     limits: RateLimits,
     authentication: Authentication,
+    admission: Arc<RequestLimits>,
 ) -> (Router, utoipa::openapi::OpenApi) {
     let state = Arc::new(state);
     let metrics = state.metrics.clone();
@@ -87,6 +93,7 @@ fn routes(
         .with_state(state)
         .split_for_parts();
     let router = router
+        .layer(from_fn_with_state(admission, admit))
         .layer(axum::middleware::map_response(nosniff))
         .layer(from_fn_with_state(metrics, observe));
     (router, openapi::finish(spec))

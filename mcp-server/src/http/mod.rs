@@ -21,7 +21,7 @@ use rmcp::transport::streamable_http_server::session::never::NeverSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use todo_domain::Store;
 use todo_server::Metrics;
-use todo_server::http::{Authentication, authenticate, nosniff, observe};
+use todo_server::http::{Authentication, RequestLimits, admit, authenticate, nosniff, observe};
 use tokio_util::sync::CancellationToken;
 
 use crate::http::options::HttpOptions;
@@ -37,6 +37,7 @@ pub fn router(
     options: HttpOptions,
     metrics: Arc<Metrics>,
     cancel: CancellationToken,
+    admission: Arc<RequestLimits>,
 ) -> Router {
     let mut mcp_config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
@@ -94,6 +95,7 @@ pub fn router(
     probes
         .merge(resource_metadata)
         .merge(mcp_routes)
+        .layer(middleware::from_fn_with_state(admission, admit))
         .layer(middleware::map_response(nosniff))
         .layer(middleware::from_fn_with_state(metrics, observe))
 }

@@ -8,6 +8,7 @@ mod contract;
 mod helpers;
 mod http_transport;
 mod isolation;
+mod limits;
 mod smoke;
 mod tools;
 mod zones;

@@ -8,6 +8,8 @@
 //! - [`service`]: [`ServiceProcess`] (a binary running for a test, its logs
 //!   captured), [`workspace_binary`], [`rss_kib`].
 //! - [`installs`]: [`python_venv`], [`npm_ci`].
+//! - [`raw_http`]: HTTP by hand over TCP, and the checks of both services'
+//!   connection limits.
 //! - [`docs`]: the variables a README table or a `--help` names, and the
 //!   test [`fixture`]s (keys and a JWKS).
 //! - [`contract`]: [`assert_contract`], published JSON kept in a file.
@@ -16,6 +18,7 @@ pub mod contract;
 pub mod database;
 pub mod docs;
 pub mod installs;
+pub mod raw_http;
 pub mod service;
 
 pub use contract::assert_contract;

@@ -83,6 +83,7 @@ pub struct Metrics {
     http_requests: Family<RequestLabels, Counter>,
     http_duration: HistogramFamily<RouteLabels>,
     auth_failures: Family<ReasonLabels, Counter>,
+    shed: Family<ReasonLabels, Counter>,
     pool_connections: Family<PoolLabels, Gauge>,
     pool_max: Family<PoolNameLabels, Gauge>,
     tool_calls: Family<ToolLabels, Counter>,
@@ -118,6 +119,13 @@ impl Metrics {
                 r,
                 "auth_failures",
                 "Requests refused for their credentials, by reason",
+                Family::default(),
+            ),
+            shed: register(
+                r,
+                "load_shed",
+                "Work refused because a limit of the whole service was reached (503), by what \
+                 was full: connections, requests, turns",
                 Family::default(),
             ),
             pool_connections: register(
@@ -159,6 +167,13 @@ impl Metrics {
     pub fn auth_failure(&self, reason: &'static str) {
         self.auth_failures
             .get_or_create(&ReasonLabels { reason })
+            .inc();
+    }
+
+    /// Work refused with a 503 because `what` (a fixed word) was full.
+    pub fn shed(&self, what: &'static str) {
+        self.shed
+            .get_or_create(&ReasonLabels { reason: what })
             .inc();
     }
 
