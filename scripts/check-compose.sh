@@ -11,8 +11,8 @@
 # docker-compose 1.29 is no substitute: it predates the Compose Specification
 # and refuses e.g. the top-level `name`.
 #
-# Without deploy/secrets.env (git-ignored) the file is checked with
-# deploy/secrets.env.example in its place (TODO_SECRETS_FILE).
+# Without deploy/secrets/ (git-ignored) the file is checked with
+# deploy/secrets.example/ in its place (TODO_SECRETS_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -60,8 +60,8 @@ else
   fi
 fi
 
-if [ -z "${TODO_SECRETS_FILE:-}" ] && [ ! -f deploy/secrets.env ]; then
-  export TODO_SECRETS_FILE=deploy/secrets.env.example
+if [ -z "${TODO_SECRETS_DIR:-}" ] && [ ! -d deploy/secrets ]; then
+  export TODO_SECRETS_DIR=deploy/secrets.example
 fi
 
 # Once as `docker compose up` sees it, once with every profile (ollama,

@@ -16,7 +16,7 @@ fi
 
 random_secret() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
 export MCP_JWT_SECRET="${MCP_JWT_SECRET:-$(random_secret)}"
-export BETTER_AUTH_SECRET="${BETTER_AUTH_SECRET:-$(random_secret)}"
+export AUTH_JWT_SECRET="${AUTH_JWT_SECRET:-$(random_secret)}"
 export MCP_BIND="${MCP_BIND:-127.0.0.1:8001}"
 export MCP_URL="${MCP_URL:-http://$MCP_BIND/mcp}"
 export GATEWAY_BIND="${GATEWAY_BIND:-127.0.0.1:8000}"

@@ -342,7 +342,7 @@ async fn bench() -> BenchResult<()> {
         gateway
             .env_clear()
             .env("DATABASE_URL", db.url())
-            .env("BETTER_AUTH_SECRET", AUTH_SECRET)
+            .env("AUTH_JWT_SECRET", AUTH_SECRET)
             .env("MCP_JWT_SECRET", MCP_SECRET)
             .env("MCP_URL", format!("http://{}/mcp", mcp.addr))
             .env("LLM_BASE_URL", &model)

@@ -40,22 +40,36 @@ impl App {
     /// Check the configuration (before touching the database), open and
     /// migrate the store, and build the router with everything behind it.
     pub async fn build(args: &ServeArgs, process: &ProcessArgs) -> anyhow::Result<Self> {
+        args.auth.warn_about_names();
         // With one secret for both, the task server's tokens would open the
         // gateway and the users' tokens the task server.
         if args
             .auth
-            .better_auth_secret
-            .as_ref()
+            .hs256_secret()
             .is_some_and(|s| !s.expose().is_empty() && s.expose() == args.mcp_jwt_secret.expose())
         {
             anyhow::bail!(
-                "BETTER_AUTH_SECRET and MCP_JWT_SECRET are the same: give each its own secret \
-                 (openssl rand -hex 32), or tokens for one service would open the other"
+                "AUTH_JWT_SECRET (or BETTER_AUTH_SECRET) and MCP_JWT_SECRET are the same: give \
+                 each its own secret (openssl rand -hex 32), or tokens for one service would open \
+                 the other"
+            );
+        }
+        let jwks_url = args.auth.jwks_url();
+        // A JWKS source may sign for other applications too: its tokens must
+        // name this one as their audience and the source as their issuer.
+        if jwks_url.is_some()
+            && (args.auth.issuer().is_none() || args.auth.audience().is_none())
+            && !args.auth.auth_jwks_any_issuer
+        {
+            anyhow::bail!(
+                "AUTH_JWKS_URL is set without AUTH_ISSUER and AUTH_AUDIENCE: set both (or \
+                 BETTER_AUTH_URL, which gives both), or AUTH_JWKS_ANY_ISSUER=true to accept any \
+                 (not recommended: one identity provider often signs for several applications)"
             );
         }
         let verifier = TokenVerifier::new(VerifierConfig {
-            hs256_secret: args.auth.better_auth_secret.clone(),
-            jwks_url: args.auth.jwks_url(),
+            hs256_secret: args.auth.hs256_secret().cloned(),
+            jwks_url,
             audience: args.auth.audience(),
             issuer: args.auth.issuer(),
             jwks_refetch_cooldown: std::time::Duration::from_secs(
@@ -64,13 +78,14 @@ impl App {
             ..VerifierConfig::default()
         })
         .context(
-            "cannot verify user tokens (set BETTER_AUTH_URL, AUTH_JWKS_URL and/or BETTER_AUTH_SECRET)",
+            "cannot verify user tokens (set BETTER_AUTH_URL, AUTH_JWKS_URL and/or AUTH_JWT_SECRET)",
         )?;
         let mut llm = LlmConfig::new(args.llm_base_url.clone(), args.llm_model.clone());
         llm.api_key = args.llm_api_key.clone();
         llm.timeout = args.llm_timeout();
         let mut mcp = McpConfig::new(args.mcp_url.clone(), args.mcp_jwt_secret.clone());
         mcp.audience = args.mcp_audience.clone();
+        mcp.issuer = Some(args.mcp_token_issuer.clone());
         mcp.tool_timeout = args.tool_timeout();
         let dev_tokens = dev_tokens(args)?;
         // A turn holds its conversation's lease for one step at a time (it is
@@ -170,8 +185,8 @@ fn dev_tokens(args: &ServeArgs) -> anyhow::Result<Option<DevTokens>> {
             args.bind
         );
     }
-    let Some(secret) = args.auth.better_auth_secret.clone() else {
-        bail!("--dev signs its tokens with BETTER_AUTH_SECRET: set it");
+    let Some(secret) = args.auth.hs256_secret().cloned() else {
+        bail!("--dev signs its tokens with AUTH_JWT_SECRET: set it");
     };
     tracing::warn!("development mode: the web chat lets anyone sign in as any user");
     Ok(Some(DevTokens {

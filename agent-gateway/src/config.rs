@@ -32,7 +32,7 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Apply the database migrations and exit.
     Migrate,
-    /// Print a development token for a user, signed with BETTER_AUTH_SECRET (HS256).
+    /// Print a development token for a user, signed with AUTH_JWT_SECRET (HS256).
     Token(TokenArgs),
 }
 
@@ -65,12 +65,46 @@ pub struct AuthArgs {
     )]
     pub auth_jwks_refetch_cooldown: u64,
 
-    /// Shared secret (at least 32 bytes) of HS256 user tokens.
+    /// Accept user tokens from the JWKS source whatever their `iss` and `aud` when
+    /// AUTH_ISSUER/AUTH_AUDIENCE (or BETTER_AUTH_URL) are unset (not recommended: one
+    /// identity provider often signs for several applications).
+    #[arg(long, env = "AUTH_JWKS_ANY_ISSUER", value_parser = clap::builder::BoolishValueParser::new())]
+    pub auth_jwks_any_issuer: bool,
+
+    /// Shared secret (at least 32 bytes) of HS256 user tokens: one of the gateway's own,
+    /// never Better Auth's master secret.
+    #[arg(long, env = "AUTH_JWT_SECRET", hide_env_values = true)]
+    pub auth_jwt_secret: Option<Secret>,
+
+    /// Former name of AUTH_JWT_SECRET, still read (with a warning) when AUTH_JWT_SECRET is unset.
     #[arg(long, env = "BETTER_AUTH_SECRET", hide_env_values = true)]
     pub better_auth_secret: Option<Secret>,
 }
 
 impl AuthArgs {
+    /// The HS256 secret of user tokens: AUTH_JWT_SECRET, else the former
+    /// BETTER_AUTH_SECRET.
+    pub fn hs256_secret(&self) -> Option<&Secret> {
+        self.auth_jwt_secret
+            .as_ref()
+            .or(self.better_auth_secret.as_ref())
+    }
+
+    /// Say so when the secret comes by its former name, or is given twice.
+    pub fn warn_about_names(&self) {
+        match (&self.auth_jwt_secret, &self.better_auth_secret) {
+            (None, Some(_)) => tracing::warn!(
+                "BETTER_AUTH_SECRET is the former name of AUTH_JWT_SECRET: rename it, and give the \
+                 gateway a secret of its own (Better Auth's master secret signs its cookies and \
+                 encrypts its keys; Better Auth's JWT plugin never issues HS256 tokens)"
+            ),
+            (Some(_), Some(_)) => tracing::warn!(
+                "both AUTH_JWT_SECRET and BETTER_AUTH_SECRET are set: BETTER_AUTH_SECRET is ignored"
+            ),
+            _ => {}
+        }
+    }
+
     /// `BETTER_AUTH_URL` without trailing slashes: Better Auth issues its
     /// bare origin as `iss` and `aud`, however the URL was written.
     fn better_auth_base(&self) -> Option<String> {
@@ -109,7 +143,7 @@ pub struct ServeArgs {
     pub metrics_bind: Option<SocketAddr>,
 
     /// Development mode: the web chat offers a sign-in as any user name
-    /// (POST /dev/token, signed with BETTER_AUTH_SECRET). Loopback only.
+    /// (POST /dev/token, signed with AUTH_JWT_SECRET). Loopback only.
     #[arg(long, env = "DEV_MODE", value_parser = clap::builder::BoolishValueParser::new())]
     pub dev: bool,
 
@@ -214,6 +248,11 @@ pub struct ServeArgs {
     /// The task server's audience.
     #[arg(long, env = "MCP_AUDIENCE", default_value = "todo-mcp")]
     pub mcp_audience: String,
+
+    /// The `iss` of the tokens the gateway signs for the task server (todo-mcp accepts it on
+    /// HS256 tokens, never a JWKS source's issuer).
+    #[arg(long, env = "MCP_TOKEN_ISSUER", default_value = "todo-gateway")]
+    pub mcp_token_issuer: String,
 
     #[command(flatten)]
     pub http_limits: HttpLimitArgs,

@@ -61,10 +61,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn print_token(args: &TokenArgs) -> anyhow::Result<()> {
-    let Some(secret) = &args.auth.better_auth_secret else {
-        bail!(
-            "set BETTER_AUTH_SECRET (or --better-auth-secret): development tokens are signed with it"
-        );
+    args.auth.warn_about_names();
+    let Some(secret) = args.auth.hs256_secret() else {
+        bail!("set AUTH_JWT_SECRET (or --auth-jwt-secret): development tokens are signed with it");
     };
     let user = UserId::parse(&args.user).context("invalid --user")?;
     let token = mint_hs256(

@@ -74,10 +74,6 @@ pub struct HttpArgs {
     #[command(flatten)]
     pub tokens: TokenArgs,
 
-    /// JWKS URL with the public keys (EdDSA, RS256, ES256) of bearer tokens.
-    #[arg(long, env = "MCP_JWKS_URL", value_parser = clap::builder::NonEmptyStringValueParser::new())]
-    pub jwks_url: Option<String>,
-
     /// Seconds between two JWKS fetches caused by tokens with an unknown `kid`.
     #[arg(
         long,
@@ -108,6 +104,11 @@ pub struct HttpArgs {
     #[arg(long, env = "MCP_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
 
+    /// Accept tokens from MCP_JWKS_URL whatever their `iss` when MCP_ISSUER is unset (not
+    /// recommended: one identity provider often signs for several applications).
+    #[arg(long, env = "MCP_JWKS_ANY_ISSUER", value_parser = clap::builder::BoolishValueParser::new())]
+    pub jwks_any_issuer: bool,
+
     /// Local development only: accept requests without a token, all as --user.
     /// Refused unless --bind is a loopback address.
     #[arg(long, env = "MCP_NO_AUTH", value_parser = clap::builder::BoolishValueParser::new())]
@@ -129,9 +130,37 @@ pub struct TokenArgs {
     #[arg(long, env = "MCP_AUDIENCE", default_value = "todo-mcp")]
     pub audience: String,
 
-    /// Required `iss` of bearer tokens (not checked when unset).
+    /// Required `iss` of bearer tokens: of the JWKS source's when MCP_JWKS_URL is set (then
+    /// required unless MCP_JWKS_ANY_ISSUER), else of HS256 tokens (not checked when unset).
     #[arg(long, env = "MCP_ISSUER", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub issuer: Option<String>,
+
+    /// JWKS URL with the public keys (EdDSA, RS256, ES256) of bearer tokens.
+    #[arg(long, env = "MCP_JWKS_URL", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub jwks_url: Option<String>,
+
+    /// The `iss` of the HS256 tokens the gateway mints: with MCP_JWKS_URL set, or MCP_ISSUER
+    /// unset, HS256 tokens may carry it or no `iss`, never another.
+    #[arg(long, env = "MCP_TOKEN_ISSUER", default_value = "todo-gateway")]
+    pub token_issuer: String,
+}
+
+impl TokenArgs {
+    /// The `iss` HS256 tokens may carry besides none, when they follow a
+    /// rule of their own (see [`todo_server::auth::VerifierConfig`]): always
+    /// with a JWKS source (whose issuer MCP_ISSUER is); without one, only
+    /// when MCP_ISSUER does not bind them.
+    pub fn hs256_issuers(&self) -> Option<Vec<String>> {
+        (self.jwks_url.is_some() || self.issuer.is_none()).then(|| vec![self.token_issuer.clone()])
+    }
+
+    /// The `iss` of a token `todo-mcp token` mints.
+    pub fn minted_issuer(&self) -> Option<&str> {
+        match self.hs256_issuers() {
+            Some(_) => None,
+            None => self.issuer.as_deref(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

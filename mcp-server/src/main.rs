@@ -103,7 +103,7 @@ fn print_token(args: &MintArgs, user: &UserId) -> anyhow::Result<()> {
         secret,
         user,
         Some(&args.tokens.audience),
-        args.tokens.issuer.as_deref(),
+        args.tokens.minted_issuer(),
         args.ttl,
     )?;
     println!("{token}");

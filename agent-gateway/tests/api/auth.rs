@@ -80,7 +80,7 @@ async fn auth_and_ownership_are_enforced() {
 }
 
 /// The test key set (kids `ed-1`, `rsa-1`, `ec-1`).
-fn fixture_jwks() -> Value {
+pub(crate) fn fixture_jwks() -> Value {
     serde_json::from_str(
         &std::fs::read_to_string(todo_testkit::fixture("jwks.json")).expect("jwks"),
     )
@@ -90,7 +90,7 @@ fn fixture_jwks() -> Value {
 /// An identity provider like Better Auth: serves `keys` at
 /// `/api/auth/jwks`, as they are at each request. Answers its base URL (no
 /// trailing slash).
-async fn identity_provider(keys: Arc<Mutex<Value>>) -> String {
+pub(crate) async fn identity_provider(keys: Arc<Mutex<Value>>) -> String {
     let app = axum::Router::new().route(
         "/api/auth/jwks",
         axum::routing::get(move || {
@@ -153,7 +153,7 @@ async fn the_jwks_refetch_cooldown_is_configurable() {
         Backend::Sqlite,
         &[
             ("BETTER_AUTH_URL", &auth_url),
-            ("BETTER_AUTH_SECRET", ""),
+            ("AUTH_JWT_SECRET", ""),
             ("AUTH_JWKS_REFETCH_COOLDOWN", "0"),
         ],
     )
@@ -183,7 +183,7 @@ async fn better_auth_url_with_a_trailing_slash_accepts_its_tokens() {
         Backend::Sqlite,
         &[
             ("BETTER_AUTH_URL", &format!("{auth_url}/")),
-            ("BETTER_AUTH_SECRET", ""),
+            ("AUTH_JWT_SECRET", ""),
         ],
     )
     .await;
@@ -208,7 +208,7 @@ async fn better_auth_tokens_are_verified_strictly() {
     let auth_url = identity_provider(Arc::new(Mutex::new(fixture_jwks()))).await;
     let stack = Stack::start(
         Backend::Sqlite,
-        &[("BETTER_AUTH_URL", &auth_url), ("BETTER_AUTH_SECRET", "")],
+        &[("BETTER_AUTH_URL", &auth_url), ("AUTH_JWT_SECRET", "")],
     )
     .await;
     let ed = EncodingKey::from_ed_pem(&std::fs::read(fixture("ed25519.pem")).expect("pem"))

@@ -38,14 +38,14 @@ async fn token_mints_with_the_configured_secret_and_refuses_without_one() {
     assert!(!refused.status.success());
     assert!(refused.stdout.is_empty(), "no token without a secret");
     assert!(
-        String::from_utf8_lossy(&refused.stderr).contains("BETTER_AUTH_SECRET"),
+        String::from_utf8_lossy(&refused.stderr).contains("AUTH_JWT_SECRET"),
         "the error says what to set"
     );
 
     let minted = gateway(
         &["token", "--user", "alice", "--ttl", "2h"],
         &[
-            ("BETTER_AUTH_SECRET", SECRET),
+            ("AUTH_JWT_SECRET", SECRET),
             ("BETTER_AUTH_URL", "http://auth.test"),
         ],
     )
@@ -70,7 +70,7 @@ async fn token_mints_with_the_configured_secret_and_refuses_without_one() {
         (&["token", "--user", ""][..], "user"),
         (&["token", "--user", "alice", "--ttl", "forever"][..], "ttl"),
     ] {
-        let out = gateway(args, &[("BETTER_AUTH_SECRET", SECRET)]).await;
+        let out = gateway(args, &[("AUTH_JWT_SECRET", SECRET)]).await;
         assert!(!out.status.success(), "{args:?}");
         assert!(
             String::from_utf8_lossy(&out.stderr)
@@ -92,7 +92,7 @@ async fn serve_refuses_to_start_without_a_way_to_verify_tokens() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("BETTER_AUTH_URL") && stderr.contains("BETTER_AUTH_SECRET"),
+        stderr.contains("BETTER_AUTH_URL") && stderr.contains("AUTH_JWT_SECRET"),
         "{stderr}"
     );
 }
@@ -101,18 +101,20 @@ async fn serve_refuses_to_start_without_a_way_to_verify_tokens() {
 /// tokens open the gateway and users' tokens the task server.
 #[tokio::test]
 async fn serve_refuses_one_secret_for_users_and_the_task_server() {
-    let out = gateway(
-        &["serve", "--bind", "127.0.0.1:0"],
-        &[("MCP_JWT_SECRET", SECRET), ("BETTER_AUTH_SECRET", SECRET)],
-    )
-    .await;
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("are the same"), "{stderr}");
-    assert!(
-        !stderr.contains(SECRET),
-        "the secret is not printed: {stderr}"
-    );
+    for name in ["AUTH_JWT_SECRET", "BETTER_AUTH_SECRET"] {
+        let out = gateway(
+            &["serve", "--bind", "127.0.0.1:0"],
+            &[("MCP_JWT_SECRET", SECRET), (name, SECRET)],
+        )
+        .await;
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("are the same"), "{name}: {stderr}");
+        assert!(
+            !stderr.contains(SECRET),
+            "the secret is not printed: {stderr}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! The repository's documents agree with the binaries: the README's and
 //! docs/configuration.md's tables, docker-compose.yml, .env.example and
-//! deploy/secrets.env.example name the variables each `--help` names.
+//! deploy/secrets.example/ name the variables each `--help` names.
 
 use todo_testkit::{binary_env_vars, readme_table_env_vars};
 
@@ -82,7 +82,7 @@ fn compose_environment(compose: &str) -> std::collections::BTreeMap<String, Vec<
     found
 }
 
-/// Every variable docker-compose.yml and deploy/secrets.env.example give
+/// Every variable docker-compose.yml and deploy/secrets.example/ give
 /// todo-mcp and the gateway is one they read (a misspelt one would be
 /// silently ignored).
 #[tokio::test]
@@ -105,21 +105,41 @@ async fn the_compose_file_sets_only_variables_the_binaries_read() {
             );
         }
     }
-    let secrets = repo_file("deploy/secrets.env.example");
-    for line in secrets.lines() {
-        let line = line.trim().trim_start_matches("# ");
-        let Some((key, _)) = line.split_once('=') else {
-            continue;
-        };
-        if !key.chars().all(|c| c.is_ascii_uppercase() || c == '_') || key.starts_with("POSTGRES_")
-        {
-            continue;
+    // Each container's secrets file holds only what that container reads.
+    let postgres = ["POSTGRES_PASSWORD"];
+    for (file, known) in [
+        ("postgres.env", None),
+        ("todo-mcp.env", Some(&mcp)),
+        ("todo-gateway.env", Some(&gateway)),
+    ] {
+        let secrets = repo_file(&format!("deploy/secrets.example/{file}"));
+        let mut keys = 0;
+        for line in secrets.lines() {
+            let line = line.trim().trim_start_matches("# ");
+            let Some((key, _)) = line.split_once('=') else {
+                continue;
+            };
+            if !key.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+                continue;
+            }
+            keys += 1;
+            let read = match known {
+                Some(known) => known.contains(key) || driver.contains(&key),
+                None => postgres.contains(&key),
+            };
+            assert!(read, "{file} sets {key}, which its container does not read");
         }
+        assert!(keys >= 1, "{file} sets nothing");
         assert!(
-            mcp.contains(key) || gateway.contains(key) || driver.contains(&key),
-            "secrets.env.example sets {key}, which nothing reads"
+            compose.contains(&format!("${{TODO_SECRETS_DIR:-deploy/secrets}}/{file}")),
+            "compose does not read {file}"
         );
     }
+    assert_eq!(
+        compose.matches("deploy/secrets}/").count(),
+        3,
+        "each container reads its own secrets file, and only its own"
+    );
 }
 
 /// `.env.example` names every variable either binary reads.

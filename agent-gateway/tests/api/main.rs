@@ -13,6 +13,7 @@ mod conversations;
 mod failures;
 mod helpers;
 mod instances;
+mod issuers;
 mod limits;
 mod llm;
 mod mcp;

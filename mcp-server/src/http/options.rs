@@ -39,24 +39,39 @@ impl HttpOptions {
         } else {
             // The gateway's user-token secret in the same environment (one
             // shared .env): equal, a user's token would open this server.
-            let user_secret = std::env::var("BETTER_AUTH_SECRET").unwrap_or_default();
-            if !user_secret.is_empty()
-                && args
-                    .tokens
-                    .jwt_secret
-                    .as_ref()
-                    .is_some_and(|s| s.expose() == user_secret)
+            for name in ["AUTH_JWT_SECRET", "BETTER_AUTH_SECRET"] {
+                let user_secret = std::env::var(name).unwrap_or_default();
+                if !user_secret.is_empty()
+                    && args
+                        .tokens
+                        .jwt_secret
+                        .as_ref()
+                        .is_some_and(|s| s.expose() == user_secret)
+                {
+                    bail!(
+                        "MCP_JWT_SECRET and {name} are the same: give each its own secret \
+                         (openssl rand -hex 32), or tokens for one service would open the other"
+                    );
+                }
+            }
+            // A JWKS source may sign for other applications too: its
+            // tokens must name it as their issuer.
+            if args.tokens.jwks_url.is_some()
+                && args.tokens.issuer.is_none()
+                && !args.jwks_any_issuer
             {
                 bail!(
-                    "MCP_JWT_SECRET and BETTER_AUTH_SECRET are the same: give each its own secret \
-                     (openssl rand -hex 32), or tokens for one service would open the other"
+                    "MCP_JWKS_URL is set without MCP_ISSUER: set MCP_ISSUER to the `iss` of that \
+                     source's tokens (or MCP_JWKS_ANY_ISSUER=true to accept any issuer; not \
+                     recommended: one identity provider often signs for several applications)"
                 );
             }
             let verifier = TokenVerifier::new(VerifierConfig {
                 hs256_secret: args.tokens.jwt_secret.clone(),
-                jwks_url: args.jwks_url.clone(),
+                jwks_url: args.tokens.jwks_url.clone(),
                 audience: Some(args.tokens.audience.clone()),
                 issuer: args.tokens.issuer.clone(),
+                hs256_issuers: args.tokens.hs256_issuers(),
                 jwks_refetch_cooldown: std::time::Duration::from_secs(args.jwks_refetch_cooldown),
                 ..VerifierConfig::default()
             })

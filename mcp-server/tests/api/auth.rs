@@ -51,6 +51,14 @@ fn claims(user: &str) -> Value {
     json!({"sub": user, "aud": "todo-mcp", "exp": now() + 600})
 }
 
+/// The issuer the JWKS source is bound to in these tests.
+const IDP: &str = "https://idp.test";
+
+/// Claims of a token from the identity provider behind the JWKS source.
+fn idp_claims(user: &str) -> Value {
+    json!({"sub": user, "aud": "todo-mcp", "iss": IDP, "exp": now() + 600})
+}
+
 /// POST a tools/list to /mcp with the given Authorization header value.
 async fn post_mcp(server: &HttpServer, authorization: Option<&str>) -> reqwest::Response {
     let mut request = reqwest::Client::new()
@@ -102,7 +110,7 @@ async fn assert_unauthorized(server: &HttpServer, token: Option<&str>, case: &st
 async fn requests_without_a_valid_token_get_401_with_a_challenge() {
     let db = TestDatabase::sqlite();
     let jwks = jwks_server().await;
-    let server = HttpServer::start(&db, &["--jwks-url", &jwks.url], &[]).await;
+    let server = HttpServer::start(&db, &["--jwks-url", &jwks.url, "--issuer", IDP], &[]).await;
 
     let wrong_secret = sign(
         Algorithm::HS256,
@@ -189,7 +197,14 @@ async fn jwks_tokens_of_each_algorithm_are_accepted_and_keys_are_cached() {
     let jwks = jwks_server().await;
     let server = HttpServer::start(
         &db,
-        &["--jwks-url", &jwks.url, "--jwks-refetch-cooldown", "1"],
+        &[
+            "--jwks-url",
+            &jwks.url,
+            "--jwks-refetch-cooldown",
+            "1",
+            "--issuer",
+            IDP,
+        ],
         &[("MCP_JWT_SECRET", "")],
     )
     .await;
@@ -214,7 +229,7 @@ async fn jwks_tokens_of_each_algorithm_are_accepted_and_keys_are_cached() {
         ),
     ];
     for (alg, key, kid, user) in &keys {
-        let token = sign(*alg, key, Some(kid), &claims(user));
+        let token = sign(*alg, key, Some(kid), &idp_claims(user));
         let client = server.client(&token).await;
         let task = ok(call(
             &client,
@@ -241,7 +256,7 @@ async fn jwks_tokens_of_each_algorithm_are_accepted_and_keys_are_cached() {
     let (alg, key, _, _) = &keys[0];
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     for n in 0..5 {
-        let token = sign(*alg, key, Some(&format!("rotated-{n}")), &claims("x"));
+        let token = sign(*alg, key, Some(&format!("rotated-{n}")), &idp_claims("x"));
         assert_unauthorized(&server, Some(&token), "unknown kid").await;
     }
     assert_eq!(
@@ -280,5 +295,92 @@ async fn issuer_is_checked_when_configured() {
     assert_eq!(
         metadata["authorization_servers"],
         json!(["https://auth.example"])
+    );
+}
+
+/// Each key source is bound to its issuer: JWKS tokens must name the
+/// configured issuer, HS256 tokens may name none or the gateway's, never the
+/// JWKS source's; a JWKS source without an issuer is refused at start-up
+/// unless accepted explicitly.
+#[tokio::test]
+async fn each_key_source_is_bound_to_its_issuer() {
+    let db = TestDatabase::sqlite();
+    let jwks = jwks_server().await;
+    let refused = HttpServer::try_start(&db, &["--jwks-url", &jwks.url], &[]).await;
+    let logs = refused
+        .err()
+        .expect("a JWKS source without an issuer is refused");
+    assert!(
+        logs.contains("MCP_JWKS_URL is set without MCP_ISSUER"),
+        "{logs}"
+    );
+    let any =
+        HttpServer::try_start(&db, &["--jwks-url", &jwks.url, "--jwks-any-issuer"], &[]).await;
+    assert!(any.is_ok(), "accepted when told so explicitly");
+    drop(any);
+
+    let server = HttpServer::start(&db, &["--jwks-url", &jwks.url, "--issuer", IDP], &[]).await;
+    let ed = EncodingKey::from_ed_pem(&pem("ed25519.pem")).expect("ed key");
+    let mut other_app = idp_claims("a");
+    other_app["iss"] = json!("https://other-tenant.test");
+    let mut no_issuer = idp_claims("a");
+    no_issuer.as_object_mut().map(|c| c.remove("iss"));
+    let hs256_with = |iss: Option<&str>| {
+        let mut claims = claims("a");
+        if let Some(iss) = iss {
+            claims["iss"] = json!(iss);
+        }
+        hs256(claims)
+    };
+    let accepted = [
+        sign(Algorithm::EdDSA, &ed, Some("ed-1"), &idp_claims("a")),
+        hs256_with(None),
+        hs256_with(Some("todo-gateway")),
+    ];
+    for token in &accepted {
+        let status = post_mcp(&server, Some(&format!("Bearer {token}")))
+            .await
+            .status();
+        assert_eq!(status, StatusCode::OK, "{}", server.logs());
+    }
+    let refused = [
+        (
+            sign(Algorithm::EdDSA, &ed, Some("ed-1"), &other_app),
+            "another issuer of the JWKS source",
+        ),
+        (
+            sign(Algorithm::EdDSA, &ed, Some("ed-1"), &no_issuer),
+            "a JWKS token without issuer",
+        ),
+        (
+            hs256_with(Some(IDP)),
+            "an HS256 token naming the JWKS source",
+        ),
+        (
+            hs256_with(Some("anyone")),
+            "an HS256 token naming someone else",
+        ),
+    ];
+    for (token, case) in &refused {
+        assert_unauthorized(&server, Some(token), case).await;
+    }
+    // The mismatch is logged with what was expected and what came, escaped.
+    let mut forged = idp_claims("a");
+    forged["iss"] = json!("https://x.test\nlevel=ERROR forged line");
+    assert_unauthorized(
+        &server,
+        Some(&sign(Algorithm::EdDSA, &ed, Some("ed-1"), &forged)),
+        "forged",
+    )
+    .await;
+    let logs = server.logs();
+    assert!(logs.contains(r#"expected="https://idp.test""#), "{logs}");
+    assert!(
+        logs.contains(r#"received="https://other-tenant.test""#),
+        "{logs}"
+    );
+    assert!(
+        !logs.lines().any(|l| l.starts_with("level=ERROR")),
+        "{logs}"
     );
 }

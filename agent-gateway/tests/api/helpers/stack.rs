@@ -268,7 +268,7 @@ pub fn gateway_command(
 ) -> tokio::process::Command {
     let mut gateway = command("todo-gateway", db);
     gateway
-        .env("BETTER_AUTH_SECRET", AUTH_SECRET)
+        .env("AUTH_JWT_SECRET", AUTH_SECRET)
         .env("MCP_JWT_SECRET", MCP_SECRET)
         .env("MCP_URL", format!("http://{}/mcp", mcp.addr))
         .args(["serve", "--bind", "127.0.0.1:0"]);

@@ -81,6 +81,50 @@ async fn wrong_audience_and_issuer_are_rejected() {
 }
 
 #[tokio::test]
+async fn hs256_tokens_bound_to_their_own_issuers_carry_none_or_one_of_them() {
+    let v = TokenVerifier::new(VerifierConfig {
+        hs256_secret: Some(Secret::new(SECRET)),
+        audience: Some("todo-mcp".into()),
+        issuer: Some("https://idp.example".into()),
+        hs256_issuers: Some(vec!["todo-gateway".into()]),
+        ..VerifierConfig::default()
+    })
+    .expect("valid config");
+    let with = |iss: Option<&str>| {
+        let mut claims = json!({"sub": "a", "aud": "todo-mcp", "exp": in_an_hour()});
+        if let Some(iss) = iss {
+            claims["iss"] = json!(iss);
+        }
+        hs256(claims)
+    };
+    assert!(v.verify(&with(None)).await.is_ok());
+    assert!(v.verify(&with(Some("todo-gateway"))).await.is_ok());
+    assert_eq!(
+        v.verify(&with(Some("https://idp.example"))).await.err(),
+        Some(AuthError::WrongIssuer),
+        "never the JWKS source's issuer"
+    );
+    assert_eq!(
+        v.verify(&with(Some("anyone"))).await.err(),
+        Some(AuthError::WrongIssuer)
+    );
+}
+
+#[tokio::test]
+async fn an_audience_list_matches_when_it_holds_the_audience() {
+    let v = verifier(Some("todo-mcp"), None);
+    let listed = hs256(json!({"sub": "a", "aud": ["x", "todo-mcp"], "exp": in_an_hour()}));
+    let other = hs256(json!({"sub": "a", "aud": ["x", "y"], "exp": in_an_hour()}));
+    let missing = hs256(json!({"sub": "a", "exp": in_an_hour()}));
+    assert!(v.verify(&listed).await.is_ok());
+    assert_eq!(v.verify(&other).await.err(), Some(AuthError::WrongAudience));
+    assert_eq!(
+        v.verify(&missing).await.err(),
+        Some(AuthError::MissingClaim("aud".into()))
+    );
+}
+
+#[tokio::test]
 async fn alg_none_is_rejected() {
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
     let claims = URL_SAFE_NO_PAD

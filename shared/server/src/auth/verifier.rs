@@ -6,7 +6,10 @@
 //!   (EdDSA, RS256, ES256) only with a JWKS key whose type and declared `alg`
 //!   match the header. `alg: none` and every other algorithm are refused.
 //! - `exp` and `sub` are required; `aud` and `iss` are checked when
-//!   configured; `nbf` is honoured when present.
+//!   configured; `nbf` is honoured when present. Each key source can be
+//!   bound to its issuer: HS256 tokens may then carry no `iss` or one of
+//!   [`VerifierConfig::hs256_issuers`], never the JWKS source's. A mismatch
+//!   is logged with what was expected and what came (escaped, shortened).
 //! - JWKS keys are cached ([`crate::auth::jwks`]).
 //!
 //! Nothing here logs or returns the token; [`AuthError::reason`] is a short
@@ -34,8 +37,12 @@ pub struct VerifierConfig {
     pub jwks_url: Option<String>,
     /// Required `aud` value, if any.
     pub audience: Option<String>,
-    /// Required `iss` value, if any.
+    /// Required `iss` value, if any (of HS256 tokens too, unless
+    /// `hs256_issuers` is set).
     pub issuer: Option<String>,
+    /// When set, HS256 tokens follow their own rule: no `iss`, or one of
+    /// these; `issuer` then binds only the JWKS source.
+    pub hs256_issuers: Option<Vec<String>>,
     /// Clock skew tolerated on `exp` and `nbf`.
     pub leeway: Duration,
     /// Minimum time between two JWKS fetches caused by unknown `kid`s.
@@ -53,6 +60,7 @@ impl Default for VerifierConfig {
             jwks_url: None,
             audience: None,
             issuer: None,
+            hs256_issuers: None,
             leeway: Duration::from_secs(30),
             jwks_refetch_cooldown: Duration::from_secs(30),
             jwks_max_age: Duration::from_secs(3600),
@@ -90,6 +98,17 @@ struct Claims {
     exp: Option<i64>,
     #[serde(default)]
     zoneinfo: Option<serde_json::Value>,
+    #[serde(default)]
+    iss: Option<serde_json::Value>,
+    #[serde(default)]
+    aud: Option<serde_json::Value>,
+}
+
+/// What `iss` a token may carry.
+enum IssuerRule<'a> {
+    Any,
+    Exactly(&'a str),
+    NoneOrOneOf(&'a [String]),
 }
 
 #[derive(Deserialize)]
@@ -208,23 +227,70 @@ impl TokenVerifier {
         let mut validation = Validation::new(alg);
         validation.leeway = config.leeway.as_secs();
         validation.validate_nbf = true;
-        let mut required = vec!["exp", "sub"];
-        match &config.audience {
-            Some(aud) => {
-                validation.set_audience(&[aud]);
-                required.push("aud");
-            }
-            None => validation.validate_aud = false,
-        }
-        if let Some(iss) = &config.issuer {
-            validation.set_issuer(&[iss]);
-            required.push("iss");
-        }
-        validation.set_required_spec_claims(&required);
-        jsonwebtoken::decode::<Claims>(token, key, &validation)
+        // `aud` and `iss` are checked below, to say what came.
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &validation)
             .map(|data| data.claims)
-            .map_err(map_jwt_error)
+            .map_err(map_jwt_error)?;
+        if let Some(expected) = &config.audience {
+            let aud = claims
+                .aud
+                .as_ref()
+                .ok_or_else(|| AuthError::MissingClaim("aud".into()))?;
+            let matches = match aud {
+                serde_json::Value::String(one) => one == expected,
+                serde_json::Value::Array(many) => many.iter().any(|a| a.as_str() == Some(expected)),
+                _ => false,
+            };
+            if !matches {
+                mismatch("aud", expected, aud);
+                return Err(AuthError::WrongAudience);
+            }
+        }
+        let rule = match (&config.hs256_issuers, &config.issuer) {
+            (Some(issuers), _) if alg == Algorithm::HS256 => IssuerRule::NoneOrOneOf(issuers),
+            (_, Some(issuer)) => IssuerRule::Exactly(issuer),
+            (_, None) => IssuerRule::Any,
+        };
+        let iss = claims.iss.as_ref();
+        match (rule, iss) {
+            (IssuerRule::Any, _) | (IssuerRule::NoneOrOneOf(_), None) => {}
+            (IssuerRule::Exactly(_), None) => return Err(AuthError::MissingClaim("iss".into())),
+            (IssuerRule::Exactly(expected), Some(iss)) => {
+                if iss.as_str() != Some(expected) {
+                    mismatch("iss", expected, iss);
+                    return Err(AuthError::WrongIssuer);
+                }
+            }
+            (IssuerRule::NoneOrOneOf(issuers), Some(iss)) => {
+                if !issuers.iter().any(|i| iss.as_str() == Some(i)) {
+                    mismatch("iss", &format!("none or {}", issuers.join(" or ")), iss);
+                    return Err(AuthError::WrongIssuer);
+                }
+            }
+        }
+        Ok(claims)
     }
+}
+
+/// Log what a claim should have been and what came: the received value is
+/// the client's, so shortened and escaped (no forged log lines).
+fn mismatch(claim: &'static str, expected: &str, received: &serde_json::Value) {
+    let received: String = match received {
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    let mut shown: String = received.chars().take(80).collect();
+    if shown.len() < received.len() {
+        shown.push('…');
+    }
+    tracing::info!(
+        claim,
+        expected = ?expected,
+        received = ?shown,
+        "token claim does not match"
+    );
 }
 
 fn parse_header(token: &str) -> Result<RawHeader, AuthError> {
