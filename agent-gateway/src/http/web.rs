@@ -4,12 +4,13 @@
 //! strict Content-Security-Policy ([`crate::http::assets`]). In development mode the page offers a sign-in as
 //! any user name through `POST /dev/token`, a route that exists only then.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::Json;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use todo_domain::UserId;
 use todo_server::auth::mint_hs256;
@@ -105,6 +106,29 @@ fn loopback_host(headers: &HeaderMap) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Why a request is not one made straight from this machine, if it is not:
+/// its Host must be a loopback name, its peer a loopback address, and it
+/// must carry no proxy's headers (a reverse proxy on this machine connects
+/// from loopback too, on behalf of anyone).
+fn not_direct_and_local(peer: Option<SocketAddr>, headers: &HeaderMap) -> Option<&'static str> {
+    const PROXY_HEADERS: [&str; 5] = [
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-real-ip",
+    ];
+    if !loopback_host(headers) {
+        Some("Host is not a loopback name")
+    } else if !peer.is_some_and(|p| p.ip().is_loopback()) {
+        Some("the peer is not a loopback address")
+    } else if PROXY_HEADERS.iter().any(|h| headers.contains_key(*h)) {
+        Some("the request came through a proxy (Forwarded or X-Forwarded-* headers)")
+    } else {
+        None
+    }
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct DevTokenRequest {
     /// Any user name: 1 to 255 characters, no control characters, not
@@ -131,18 +155,19 @@ pub struct DevTokenResponse {
     request_body = DevTokenRequest,
     responses(
         (status = 200, description = "Signed in", body = DevTokenResponse),
-        (status = 403, description = "The request's Host is not a loopback name (localhost, 127.0.0.1, [::1])", body = ErrorBody),
+        (status = 403, description = "Not a request straight from this machine: the Host is not a loopback name (localhost, 127.0.0.1, [::1]), the peer is not a loopback address, or a proxy's Forwarded / X-Forwarded-* headers are present", body = ErrorBody),
         (status = 422, description = "Invalid user name", body = ErrorBody),
     ))]
 async fn dev_token(
     State(state): State<Arc<AppState>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     ApiJson(request): ApiJson<DevTokenRequest>,
 ) -> Result<Json<DevTokenResponse>, ApiError> {
-    if !loopback_host(&headers) {
+    if let Some(why) = not_direct_and_local(peer.map(|Extension(ConnectInfo(p))| p), &headers) {
         tracing::warn!(
             reason = "dev_sign_in_off_loopback",
-            "development sign-in refused: Host is not a loopback name"
+            "development sign-in refused: {why}"
         );
         return Err(todo_domain::Error::Forbidden.into());
     }

@@ -207,6 +207,25 @@ async fn the_page_is_locked_down_and_dev_sign_in_needs_the_flag() {
             .expect("post");
         assert_eq!(answer.status(), status, "{host}");
     }
+    // A reverse proxy on this machine connects from loopback on behalf of
+    // anyone: a request that came through one gets no sign-in either.
+    for header in [
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-real-ip",
+    ] {
+        let answer = dev_stack
+            .http
+            .post(dev_stack.url("/dev/token"))
+            .header(header, "for=203.0.113.7")
+            .json(&json!({"user": "alice"}))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(answer.status(), 403, "{header}");
+    }
 }
 
 /// The task panel (tick off, edit, filter, delete, phone width) and the

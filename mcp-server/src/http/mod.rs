@@ -1,6 +1,7 @@
-//! The streamable-HTTP front door: `/mcp` behind the shared authentication
-//! layer, RFC 9728 protected-resource metadata ([`metadata`]) and health
-//! probes ([`probes`]), set up from [`options`].
+//! The streamable-HTTP front door: `/mcp` behind DNS-rebinding protection
+//! ([`host_guard`]) and the shared authentication layer, RFC 9728
+//! protected-resource metadata ([`metadata`], behind the same protection)
+//! and health probes ([`probes`]), set up from [`options`].
 //!
 //! The MCP transport runs stateless (no `Mcp-Session-Id`, nothing kept
 //! between requests), so any instance behind a load balancer can answer any
@@ -8,6 +9,7 @@
 //! the 2025-11-25 era still `initialize` first, which is answered without
 //! creating a session.
 
+pub mod host_guard;
 pub mod metadata;
 pub mod options;
 pub mod probes;
@@ -76,7 +78,11 @@ pub fn router(
     });
     let mcp_routes = Router::new()
         .nest_service("/mcp", mcp)
-        .route_layer(middleware::from_fn_with_state(authentication, authenticate));
+        .route_layer(middleware::from_fn_with_state(authentication, authenticate))
+        .route_layer(middleware::from_fn_with_state(
+            options.clone(),
+            host_guard::check_host_and_origin,
+        ));
     let probes = Router::new()
         .route("/health", get(probes::health))
         .route("/ready", get(probes::ready))
@@ -90,6 +96,10 @@ pub fn router(
             "/.well-known/oauth-protected-resource/mcp",
             get(metadata::resource_metadata),
         )
+        .route_layer(middleware::from_fn_with_state(
+            options.clone(),
+            host_guard::check_host_and_origin,
+        ))
         .with_state(options);
 
     probes

@@ -87,11 +87,22 @@ impl HttpOptions {
         } else {
             args.authorization_servers.clone()
         };
+        let allowed_hosts = allowed_hosts(args, public_url.as_deref());
+        // The metadata and the 401 name this server: from the public URL, or
+        // from a Host the guard admitted. With every Host admitted, only the
+        // public URL is safe to name.
+        if allowed_hosts.is_empty() && public_url.is_none() && !args.bind.ip().is_loopback() {
+            bail!(
+                "MCP_ALLOWED_HOSTS=* on {} needs MCP_PUBLIC_URL: without it the metadata and \
+                 401 challenges would name whatever Host a request sends",
+                args.bind
+            );
+        }
         Ok(Self {
             authenticator,
             public_url: public_url.clone(),
             authorization_servers,
-            allowed_hosts: allowed_hosts(args, public_url.as_deref()),
+            allowed_hosts,
             allowed_origins: allowed_origins(args),
         })
     }

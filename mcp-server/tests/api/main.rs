@@ -6,6 +6,7 @@ mod cli;
 mod consistency;
 mod contract;
 mod helpers;
+mod hosts;
 mod http_transport;
 mod isolation;
 mod limits;
