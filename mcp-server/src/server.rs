@@ -13,7 +13,7 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use todo_domain::{Error, Store};
-use todo_server::Metrics;
+use todo_server::{Metrics, client_text};
 
 use crate::context;
 use crate::in_flight::InFlight;
@@ -121,18 +121,21 @@ impl ServerHandler for TaskServer {
                 )
             }
             Err(ToolFailure::UnknownTool(unknown)) => {
-                tracing::info!(target: CALL_LOG, tool = %unknown, user = %user, %request_id, %traceparent, "call of an unknown tool");
+                let tool = client_text(&unknown, 64);
+                tracing::info!(target: CALL_LOG, %tool, user = %user, %request_id, %traceparent, "call of an unknown tool");
                 (
                     "unknown_tool",
                     Err(ErrorData::invalid_params(
-                        format!("Unknown tool: {unknown}"),
+                        format!("Unknown tool: {tool}"),
                         None,
                     )),
                 )
             }
             Err(failure) => {
                 let message = failure.to_string();
-                tracing::info!(target: CALL_LOG, tool = %name, user = %user, %request_id, %traceparent, elapsed_us, outcome = "tool_error", %message, "tool call");
+                // The message may quote what the client sent (a field name).
+                let reason = client_text(&message, 200);
+                tracing::info!(target: CALL_LOG, tool = %name, user = %user, %request_id, %traceparent, elapsed_us, outcome = "tool_error", message = %reason, "tool call");
                 (
                     "tool_error",
                     Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into()),

@@ -10,6 +10,7 @@ mod hosts;
 mod http_transport;
 mod isolation;
 mod limits;
+mod logs;
 mod smoke;
 mod tools;
 mod zones;

@@ -12,14 +12,17 @@
 //! - [`process`]: the options every binary has, logging, the shutdown signal.
 //! - [`trace`]: request ids and W3C trace context, checked.
 //! - [`secret`]: a string whose `Debug` and `Display` hide it.
+//! - [`client_text`]: text a client chose, shortened and escaped for logs.
 
 pub mod auth;
+pub mod client_text;
 pub mod http;
 pub mod identity;
 pub mod process;
 pub mod secret;
 pub mod trace;
 
+pub use client_text::client_text;
 pub use http::Metrics;
 pub use identity::{Authenticator, Caller};
 pub use secret::Secret;

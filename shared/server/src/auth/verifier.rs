@@ -26,6 +26,7 @@ use todo_domain::{UserId, Zone};
 
 use crate::auth::error::AuthError;
 use crate::auth::jwks::Jwks;
+use crate::client_text::client_text;
 use crate::secret::Secret;
 
 /// How tokens are verified.
@@ -281,14 +282,10 @@ fn mismatch(claim: &'static str, expected: &str, received: &serde_json::Value) {
         serde_json::Value::String(text) => text.clone(),
         other => other.to_string(),
     };
-    let mut shown: String = received.chars().take(80).collect();
-    if shown.len() < received.len() {
-        shown.push('…');
-    }
     tracing::info!(
         claim,
         expected = ?expected,
-        received = ?shown,
+        received = %format_args!("\"{}\"", client_text(&received, 80)),
         "token claim does not match"
     );
 }
