@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use todo_testkit::{Backend, both_backends};
 
-use crate::helpers::{Stack, contents, ok, shown, text, token, tool_calls};
+use crate::helpers::{Reply, Stack, contents, ok, roles, shown, text, token, tool_calls};
 
 /// Two gateway instances on one database: a conversation continues on
 /// either, and turns on one conversation sent to both at once are serialised.
@@ -255,4 +255,43 @@ async fn a_plain_turn_whose_client_hangs_up_still_completes() {
         started.elapsed() < Duration::from_secs(5),
         "the lease was given back"
     );
+}
+
+/// A conversation whose turn is still running cannot be deleted under it
+/// (409, as the OpenAPI document says); once the turn is stored, it can.
+#[tokio::test]
+async fn deleting_a_conversation_while_its_turn_runs_is_a_409() {
+    let stack = Stack::start(Backend::Sqlite, &[]).await;
+    stack.model.script(vec![ok(text("First."))]);
+    let (_, body) = stack.chat("vera", json!({"message": "Hello"})).await;
+    let id = body["conversation_id"].as_i64().expect("id");
+    stack.model.script(vec![Reply {
+        delay: Duration::from_millis(1_500),
+        ..ok(text("Slow."))
+    }]);
+    let turn = {
+        let (http, url, token) = (
+            stack.http.clone(),
+            stack.url("/api/vera/chat"),
+            token("vera"),
+        );
+        tokio::spawn(async move {
+            http.post(url)
+                .bearer_auth(token)
+                .json(&json!({"conversation_id": id, "message": "Again"}))
+                .send()
+                .await
+                .map(|r| r.status())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let path = format!("/api/vera/conversations/{id}");
+    assert_eq!(stack.delete("vera", &path).await, StatusCode::CONFLICT);
+    assert_eq!(turn.await.expect("join").expect("turn"), StatusCode::OK);
+    assert_eq!(
+        roles(&stack.messages("vera", id).await),
+        ["user", "assistant", "user", "assistant"],
+        "the turn was stored whole"
+    );
+    assert_eq!(stack.delete("vera", &path).await, StatusCode::NO_CONTENT);
 }

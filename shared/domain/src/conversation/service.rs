@@ -10,7 +10,7 @@ use crate::conversation::input::{ConversationId, MessageText};
 use crate::conversation::message::{Conversation, Message, MessageBody};
 use crate::error::{Error, Result};
 use crate::store::Store;
-use crate::store::lease::{Appended, LeaseChange};
+use crate::store::lease::{Appended, LeaseChange, Removal};
 use crate::store::messages::Side;
 use crate::time::now;
 use crate::user::UserId;
@@ -78,10 +78,16 @@ pub async fn list(
 }
 
 pub async fn delete(store: &Store, user: &UserId, id: ConversationId) -> Result<()> {
-    if store.delete_conversation(user, id.get()).await? {
-        Ok(())
-    } else {
-        Err(not_found(id))
+    match store
+        .delete_conversation(user, id.get(), now().timestamp_millis())
+        .await?
+    {
+        Removal::Deleted => Ok(()),
+        Removal::Busy => Err(Error::Conflict(format!(
+            "conversation {} has a message still being answered: delete it once that is done",
+            id.get()
+        ))),
+        Removal::Missing => Err(not_found(id)),
     }
 }
 

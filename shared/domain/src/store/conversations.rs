@@ -7,6 +7,7 @@ use crate::conversation::message::{Conversation, Message, MessageBody};
 use crate::store::messages::{MESSAGE_INSERT_COLUMNS, sqlite_insert_messages};
 use sqlx::Connection as _;
 
+use crate::store::lease::Removal;
 use crate::store::pool::{Pool, Store, Writer};
 use crate::user::UserId;
 
@@ -154,17 +155,38 @@ impl Store {
         }
     }
 
-    /// Delete a conversation and (by cascade) its messages. False when the
-    /// user has no such conversation.
-    pub async fn delete_conversation(&self, user: &UserId, id: i64) -> Result<bool, sqlx::Error> {
-        let sql = "delete from conversations where id = $1 and user_id = $2";
+    /// Delete a conversation and (by cascade) its messages, unless a turn
+    /// holds its lease (one that has not expired by `now_ms`).
+    pub(crate) async fn delete_conversation(
+        &self,
+        user: &UserId,
+        id: i64,
+        now_ms: i64,
+    ) -> Result<Removal, sqlx::Error> {
+        let sql = "delete from conversations where id = $1 and user_id = $2 \
+                   and (lease_owner is null or lease_until < $3)";
         let done = on_writer!(self, |pool| sqlx::query(sql)
             .bind(id)
             .bind(user.as_str())
+            .bind(now_ms)
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))?;
-        Ok(done == 1)
+        if done == 1 {
+            return Ok(Removal::Deleted);
+        }
+        // Nothing deleted: held by a turn, or not the user's at all.
+        let sql = "select count(*) from conversations where id = $1 and user_id = $2";
+        let found: i64 = on_pool!(self.reader(), |pool| sqlx::query_scalar(sql)
+            .bind(id)
+            .bind(user.as_str())
+            .fetch_one(pool)
+            .await)?;
+        Ok(if found > 0 {
+            Removal::Busy
+        } else {
+            Removal::Missing
+        })
     }
 }
 

@@ -67,6 +67,15 @@ pub(crate) enum Appended {
     Missing,
 }
 
+/// What deleting a conversation did.
+pub(crate) enum Removal {
+    Deleted,
+    /// A running turn holds its lease: nothing was deleted.
+    Busy,
+    /// The user has no such conversation.
+    Missing,
+}
+
 impl LeaseChange<'_> {
     /// The UPDATE that touches the conversation: `$1` is its id, `$2` the
     /// user, `$3` the time, then [`LeaseChange::parameters`] more. SET reads

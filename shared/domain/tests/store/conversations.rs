@@ -186,6 +186,47 @@ async fn deleting_a_conversation_deletes_its_messages(backend: Backend) {
     store.close().await;
 }
 
+async fn a_conversation_whose_turn_runs_is_not_deleted(backend: Backend) {
+    let (_db, store) = open(backend).await;
+    let alice = user("alice");
+    let (c, _) = conversation::start(
+        &store,
+        &alice,
+        &text("busy"),
+        Some(("turn-a", Duration::from_secs(30))),
+    )
+    .await
+    .expect("start");
+    assert!(matches!(
+        conversation::delete(&store, &alice, id(&c)).await,
+        Err(Error::Conflict(_))
+    ));
+    assert!(
+        conversation::get(&store, &alice, id(&c)).await.is_ok(),
+        "still there"
+    );
+    // Once the turn gives the lease back (or it expires), it goes.
+    conversation::release_lease(&store, id(&c), "turn-a")
+        .await
+        .expect("release");
+    conversation::delete(&store, &alice, id(&c))
+        .await
+        .expect("delete");
+    let (expired, _) = conversation::start(
+        &store,
+        &alice,
+        &text("crashed turn"),
+        Some(("turn-b", Duration::from_millis(1))),
+    )
+    .await
+    .expect("start");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    conversation::delete(&store, &alice, id(&expired))
+        .await
+        .expect("an expired lease does not hold");
+    store.close().await;
+}
+
 async fn conversations_list_most_recently_active_first_in_pages(backend: Backend) {
     let (_db, store) = open(backend).await;
     let alice = user("alice");
@@ -362,6 +403,7 @@ both_backends!(
     a_turn_is_stored_and_replayed_in_order,
     another_users_conversation_is_missing_everywhere,
     deleting_a_conversation_deletes_its_messages,
+    a_conversation_whose_turn_runs_is_not_deleted,
     conversations_list_most_recently_active_first_in_pages,
     a_lease_serialises_turns_and_expires,
 );
