@@ -61,7 +61,8 @@ pub struct AuthArgs {
         long,
         env = "AUTH_JWKS_REFETCH_COOLDOWN",
         default_value_t = 30,
-        value_name = "SECONDS"
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub auth_jwks_refetch_cooldown: u64,
 

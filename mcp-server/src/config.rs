@@ -79,7 +79,8 @@ pub struct HttpArgs {
         long,
         env = "MCP_JWKS_REFETCH_COOLDOWN",
         default_value_t = 30,
-        value_name = "SECONDS"
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub jwks_refetch_cooldown: u64,
 

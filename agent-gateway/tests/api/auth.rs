@@ -154,7 +154,7 @@ async fn the_jwks_refetch_cooldown_is_configurable() {
         &[
             ("BETTER_AUTH_URL", &auth_url),
             ("AUTH_JWT_SECRET", ""),
-            ("AUTH_JWKS_REFETCH_COOLDOWN", "0"),
+            ("AUTH_JWKS_REFETCH_COOLDOWN", "1"),
         ],
     )
     .await;
@@ -165,6 +165,8 @@ async fn the_jwks_refetch_cooldown_is_configurable() {
         "the key is not there yet"
     );
     *served.lock().expect("keys") = all;
+    // Added after the last fetch: accepted once the cool-down (1 s) is over.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     assert_eq!(
         nina_lists_conversations(&stack, &token).await,
         StatusCode::OK,

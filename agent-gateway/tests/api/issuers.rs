@@ -152,3 +152,16 @@ async fn the_former_secret_name_still_works_with_a_warning() {
         stack.gateway.logs()
     );
 }
+
+/// A cool-down of 0 would let junk tokens make one key fetch each.
+#[tokio::test]
+async fn a_jwks_refetch_cooldown_under_a_second_is_refused() {
+    let out = gateway_output(&[
+        ("BETTER_AUTH_URL", "https://idp.test"),
+        ("AUTH_JWKS_REFETCH_COOLDOWN", "0"),
+    ])
+    .await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("auth-jwks-refetch-cooldown"), "{stderr}");
+}

@@ -268,3 +268,24 @@ async fn minted_tokens_open_the_http_server() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("MCP_JWT_SECRET"));
 }
+
+/// A cool-down of 0 would let junk tokens make one key fetch each.
+#[tokio::test]
+async fn a_jwks_refetch_cooldown_under_a_second_is_refused() {
+    let db = TestDatabase::sqlite();
+    let out = output(
+        db.url(),
+        &[
+            "http",
+            "--jwks-url",
+            "https://idp.test/jwks",
+            "--issuer",
+            "https://idp.test",
+        ],
+        &[("MCP_JWKS_REFETCH_COOLDOWN", "0")],
+    )
+    .await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("jwks-refetch-cooldown"), "{stderr}");
+}

@@ -5,9 +5,12 @@
 pub mod bearer;
 pub mod error;
 mod jwks;
+mod jwks_fetch;
 pub mod mint;
 pub mod verifier;
 
+#[cfg(test)]
+mod jwks_tests;
 #[cfg(test)]
 mod tests;
 

@@ -10,7 +10,9 @@
 //!   bound to its issuer: HS256 tokens may then carry no `iss` or one of
 //!   [`VerifierConfig::hs256_issuers`], never the JWKS source's. A mismatch
 //!   is logged with what was expected and what came (escaped, shortened).
-//! - JWKS keys are cached ([`crate::auth::jwks`]).
+//! - JWKS keys are cached and refreshed in the background
+//!   ([`crate::auth::jwks`]), fetched only over https or from loopback
+//!   ([`crate::auth::jwks_fetch`]).
 //!
 //! Nothing here logs or returns the token; [`AuthError::reason`] is a short
 //! fixed string suitable for logs and metrics.
@@ -25,7 +27,8 @@ use serde::Deserialize;
 use todo_domain::{UserId, Zone};
 
 use crate::auth::error::AuthError;
-use crate::auth::jwks::Jwks;
+use crate::auth::jwks::{Freshness, Jwks};
+use crate::auth::jwks_fetch::check_jwks_url;
 use crate::client_text::client_text;
 use crate::secret::Secret;
 
@@ -48,8 +51,11 @@ pub struct VerifierConfig {
     pub leeway: Duration,
     /// Minimum time between two JWKS fetches caused by unknown `kid`s.
     pub jwks_refetch_cooldown: Duration,
-    /// How long fetched keys are trusted before being fetched again.
+    /// How often the keys are fetched again (in the background).
     pub jwks_max_age: Duration,
+    /// How long after the last good fetch the keys are still trusted while
+    /// the key server cannot be reached.
+    pub jwks_max_stale: Duration,
     /// Timeout for one JWKS fetch.
     pub jwks_timeout: Duration,
 }
@@ -65,6 +71,7 @@ impl Default for VerifierConfig {
             leeway: Duration::from_secs(30),
             jwks_refetch_cooldown: Duration::from_secs(30),
             jwks_max_age: Duration::from_secs(3600),
+            jwks_max_stale: Duration::from_secs(24 * 3600),
             jwks_timeout: Duration::from_secs(5),
         }
     }
@@ -77,6 +84,8 @@ pub enum VerifierConfigError {
     NoKeys,
     #[error("the HS256 secret must be at least 32 bytes")]
     WeakSecret,
+    #[error("the JWKS URL is not accepted: {0}")]
+    InsecureJwksUrl(String),
     #[error("cannot build the HTTP client for JWKS: {0}")]
     Http(#[from] reqwest::Error),
 }
@@ -152,12 +161,16 @@ impl TokenVerifier {
             return Err(VerifierConfigError::NoKeys);
         }
         let jwks = match &config.jwks_url {
-            Some(url) => Some(Jwks::new(
-                url.clone(),
-                config.jwks_timeout,
-                config.jwks_refetch_cooldown,
-                config.jwks_max_age,
-            )?),
+            Some(url) => {
+                check_jwks_url(url).map_err(VerifierConfigError::InsecureJwksUrl)?;
+                let freshness = Freshness {
+                    // Never 0: junk tokens must not make one fetch each.
+                    refetch_cooldown: config.jwks_refetch_cooldown.max(Duration::from_secs(1)),
+                    max_age: config.jwks_max_age,
+                    max_stale: config.jwks_max_stale,
+                };
+                Some(Jwks::new(url.clone(), config.jwks_timeout, freshness)?)
+            }
             None => None,
         };
         Ok(Self {
