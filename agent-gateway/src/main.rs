@@ -35,7 +35,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!("{error:#}");
+            tracing::error!("{}", todo_server::process::error_chain(error.as_ref()));
             ExitCode::FAILURE
         }
     }

@@ -51,7 +51,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // Once, through the logger, so JSON logs stay JSON.
-            tracing::error!("{error:#}");
+            tracing::error!("{}", todo_server::process::error_chain(error.as_ref()));
             ExitCode::FAILURE
         }
     }

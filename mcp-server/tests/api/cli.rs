@@ -289,3 +289,39 @@ async fn a_jwks_refetch_cooldown_under_a_second_is_refused() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("jwks-refetch-cooldown"), "{stderr}");
 }
+
+/// A database that cannot be opened is reported with each cause once, and
+/// for PostgreSQL with the real cause at once (not "pool timed out" after
+/// the acquire timeout).
+#[tokio::test]
+async fn a_database_that_cannot_be_opened_is_reported_with_its_real_cause_once() {
+    let unused_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let admin = todo_testkit::postgres_admin_url();
+    let (base, _) = admin.rsplit_once('/').expect("a database in the URL");
+    let cases = [
+        ("sqlite:///tmp".to_owned(), "unable to open database file"),
+        (
+            format!("postgres://postgres@127.0.0.1:{unused_port}/todo"),
+            "Connection refused",
+        ),
+        (
+            format!("{base}/todo_no_such_database"),
+            "database \"todo_no_such_database\" does not exist",
+        ),
+    ];
+    for (url, cause) in cases {
+        let started = std::time::Instant::now();
+        let out = output(&url, &["http"], &[("MCP_JWT_SECRET", SECRET)]).await;
+        assert!(!out.status.success(), "{url}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.matches(cause).count(), 1, "{url}: {stderr}");
+        assert!(!stderr.contains("pool timed out"), "{url}: {stderr}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(4),
+            "{url}"
+        );
+    }
+}

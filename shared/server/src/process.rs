@@ -47,7 +47,7 @@ pub enum LogFormat {
 
 /// The store could not be opened; says which (without its password).
 #[derive(Debug, thiserror::Error)]
-#[error("cannot open {shown}: {source}")]
+#[error("cannot open {shown}")]
 pub struct OpenStoreError {
     shown: String,
     #[source]
@@ -165,4 +165,22 @@ mod tests {
             assert!(parse_ttl(raw).is_err(), "{raw:?} was accepted");
         }
     }
+}
+
+/// `error` and its causes, each once, joined with `: ` (as `{:#}` does,
+/// without repeating a cause whose text its parent already quoted).
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut shown = error.to_string();
+    let mut previous = shown.clone();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let text = next.to_string();
+        if !text.is_empty() && !previous.contains(&text) {
+            shown.push_str(": ");
+            shown.push_str(&text);
+        }
+        previous = text;
+        cause = next.source();
+    }
+    shown
 }

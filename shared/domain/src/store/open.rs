@@ -39,21 +39,22 @@ impl StoreOptions {
     }
 }
 
-/// Why the store could not be opened.
+/// Why the store could not be opened. The cause is the error's source, not
+/// part of its message: printed as a chain, each cause shows once.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     #[error("DATABASE_URL must start with sqlite: or postgres:, got {0:?}")]
     UnknownScheme(String),
-    #[error("cannot create the database directory {path}: {source}")]
+    #[error("cannot create the database directory {path}")]
     CreateDir {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot open the database: {0}")]
+    #[error("cannot connect to the database")]
     Connect(#[from] sqlx::Error),
-    #[error("cannot apply migrations: {0}")]
+    #[error("cannot apply migrations")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("cannot prepare older tasks for search: {0}")]
+    #[error("cannot prepare older tasks for search")]
     Backfill(#[source] sqlx::Error),
 }
 

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection as _, PgConnection, PgPool, Postgres};
+use sqlx::{ConnectOptions as _, Connection as _, PgConnection, PgPool, Postgres};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// How long a connection stays out of sqlx's pool.
@@ -64,6 +64,22 @@ impl PgConnections {
         acquire_timeout: Duration,
     ) -> Result<Self, sqlx::Error> {
         let size = size.max(1);
+        // The pool retries a failed connection until its acquire timeout and
+        // then only says it timed out: one attempt first names the cause
+        // (connection refused, wrong password, no such database).
+        match tokio::time::timeout(acquire_timeout, connect.connect()).await {
+            Ok(Ok(first)) => drop(first.close().await),
+            Ok(Err(error)) => return Err(error),
+            Err(_) => {
+                return Err(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "the database server did not answer within {} s",
+                        acquire_timeout.as_secs()
+                    ),
+                )));
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(size)
             .acquire_timeout(acquire_timeout)
