@@ -147,6 +147,24 @@ pub fn parse_ttl(raw: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(seconds))
 }
 
+/// `error` and its causes, each once, joined with `: ` (as `{:#}` does,
+/// without repeating a cause whose text its parent already quoted).
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut shown = error.to_string();
+    let mut previous = shown.clone();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let text = next.to_string();
+        if !text.is_empty() && !previous.contains(&text) {
+            shown.push_str(": ");
+            shown.push_str(&text);
+        }
+        previous = text;
+        cause = next.source();
+    }
+    shown
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,22 +183,4 @@ mod tests {
             assert!(parse_ttl(raw).is_err(), "{raw:?} was accepted");
         }
     }
-}
-
-/// `error` and its causes, each once, joined with `: ` (as `{:#}` does,
-/// without repeating a cause whose text its parent already quoted).
-pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut shown = error.to_string();
-    let mut previous = shown.clone();
-    let mut cause = error.source();
-    while let Some(next) = cause {
-        let text = next.to_string();
-        if !text.is_empty() && !previous.contains(&text) {
-            shown.push_str(": ");
-            shown.push_str(&text);
-        }
-        previous = text;
-        cause = next.source();
-    }
-    shown
 }
