@@ -335,6 +335,7 @@ async fn bench() -> BenchResult<()> {
         mcp.env_clear()
             .env("DATABASE_URL", db.url())
             .env("MCP_JWT_SECRET", MCP_SECRET)
+            .env("MCP_RATE_LIMIT_PER_MINUTE", "100000000")
             .env("RUST_LOG", "warn,todo_mcp=info")
             .args(["http", "--bind", "127.0.0.1:0"]);
         let mcp = ServiceProcess::spawn(mcp, "todo-mcp").await?;

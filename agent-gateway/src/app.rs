@@ -21,10 +21,10 @@ use tokio::net::TcpListener;
 use crate::agent::{Agent, AgentConfig, Capacity};
 use crate::config::ServeArgs;
 use crate::http::state::{AppState, DevTokens, RateLimits};
-use crate::limit::{Backend, Limit, RedisCounter};
 use crate::llm::{LlmClient, LlmConfig};
 use crate::mcp::{McpConfig, TaskServer};
 use crate::metrics::GatewayMetrics;
+use todo_server::limit::{Backend, Limit, RedisCounter};
 
 /// `todo-gateway serve`, ready to serve.
 pub struct App {
@@ -97,7 +97,7 @@ impl App {
         let mut metrics = Metrics::new(Some(store.clone()));
         let gateway_metrics = GatewayMetrics::register(&mut metrics);
         let metrics = Arc::new(metrics);
-        let limits = rate_limits(args, &gateway_metrics)?;
+        let limits = rate_limits(args, &metrics)?;
         let agent = Agent {
             store: store.clone(),
             llm: LlmClient::new(llm)?.with_metrics(gateway_metrics),
@@ -198,7 +198,7 @@ fn dev_tokens(args: &ServeArgs) -> anyhow::Result<Option<DevTokens>> {
 }
 
 /// The per-user limits, counted in Redis when so configured.
-fn rate_limits(args: &ServeArgs, metrics: &GatewayMetrics) -> anyhow::Result<RateLimits> {
+fn rate_limits(args: &ServeArgs, metrics: &Arc<Metrics>) -> anyhow::Result<RateLimits> {
     let redis = match args.rate_limit_backend {
         Backend::Memory => None,
         Backend::Redis => Some(Arc::new(
@@ -208,12 +208,14 @@ fn rate_limits(args: &ServeArgs, metrics: &GatewayMetrics) -> anyhow::Result<Rat
     };
     Ok(RateLimits {
         chat: Limit::new(
+            "todo-gateway",
             "chat",
             args.rate_limit_per_minute,
             redis.clone(),
             Some(metrics.clone()),
         ),
         read: Limit::new(
+            "todo-gateway",
             "read",
             args.read_rate_limit_per_minute,
             redis,

@@ -8,7 +8,7 @@ use todo_server::Secret;
 use todo_server::http::HttpLimitArgs;
 
 use crate::agent::Bounds;
-use crate::limit::Backend;
+use todo_server::limit::Backend;
 use todo_server::process::ProcessArgs;
 
 #[derive(Debug, Parser)]

@@ -6,8 +6,7 @@
 //! Layout:
 //! - [`app`]: the composition root (`App::build`, `App::run`).
 //! - [`http`]: the API's router, one file per resource, the web chat and
-//!   the OpenAPI document; [`limit`]: per-user rate limits, in memory or in
-//!   Redis.
+//!   the OpenAPI document (per-user rate limits are `todo_server::limit`).
 //! - [`agent`]: one turn, plain or streamed; [`history`]: stored messages
 //!   to the model's history window.
 //! - [`llm`]: the OpenAI-compatible model client: its wire format (lenient),
@@ -22,7 +21,6 @@ pub mod app;
 pub mod config;
 pub mod history;
 pub mod http;
-pub mod limit;
 pub mod llm;
 pub mod mcp;
 pub mod metrics;

@@ -1,4 +1,4 @@
-//! The gateway's own metrics (model calls, rate limits), registered beside
+//! The gateway's own metrics (model calls), registered beside
 //! the shared ones of [`todo_server::Metrics`].
 
 use std::time::Duration;
@@ -20,11 +20,6 @@ struct KindLabels {
     kind: &'static str,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct LimitLabels {
-    limit: &'static str,
-}
-
 /// Model calls from 50 ms to about 100 s.
 fn slow_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.05, 2.0, 12))
@@ -36,8 +31,6 @@ pub struct GatewayMetrics {
     llm_calls: Family<OutcomeLabels, Counter>,
     llm_duration: HistogramFamily<OutcomeLabels>,
     llm_tokens: Family<KindLabels, Counter>,
-    rate_limited: Family<LimitLabels, Counter>,
-    limiter_errors: Counter,
 }
 
 impl GatewayMetrics {
@@ -63,18 +56,6 @@ impl GatewayMetrics {
                 "Tokens the provider reported, by kind: prompt or completion",
                 Family::default(),
             ),
-            rate_limited: register(
-                r,
-                "rate_limited",
-                "Requests refused by a per-user rate limit, by limit: chat or read",
-                Family::default(),
-            ),
-            limiter_errors: register(
-                r,
-                "rate_limit_backend_errors",
-                "Rate-limit checks that Redis did not answer (the local limiter decided)",
-                Counter::default(),
-            ),
         }
     }
 
@@ -94,15 +75,5 @@ impl GatewayMetrics {
                 .get_or_create(&KindLabels { kind })
                 .inc_by(tokens);
         }
-    }
-
-    pub fn rate_limited(&self, limit: &'static str) {
-        self.rate_limited
-            .get_or_create(&LimitLabels { limit })
-            .inc();
-    }
-
-    pub fn limiter_error(&self) {
-        self.limiter_errors.inc();
     }
 }

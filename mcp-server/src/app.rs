@@ -12,6 +12,7 @@ use axum::Router;
 use todo_domain::{Store, UserId};
 use todo_server::Metrics;
 use todo_server::http::ConnectionLimits;
+use todo_server::limit::{Backend, Limit, RedisCounter};
 use todo_server::process::ProcessArgs;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -47,12 +48,14 @@ impl HttpApp {
             args.http_limits
                 .requests(crate::http::MAX_BODY_BYTES, Some(metrics.clone())),
         );
+        let limit = rate_limit(args, &metrics)?;
         let router = crate::http::router(
             store.clone(),
             options,
             metrics.clone(),
             mcp_cancel.clone(),
             admission,
+            limit,
         );
         Ok(Self {
             store,
@@ -92,4 +95,26 @@ impl HttpApp {
         self.store.close().await;
         Ok(())
     }
+}
+
+/// The per-user limit on /mcp (None when turned off with 0), counted in
+/// Redis when so configured.
+fn rate_limit(args: &HttpArgs, metrics: &Arc<Metrics>) -> anyhow::Result<Option<Limit>> {
+    if args.rate_limit_per_minute == 0 {
+        return Ok(None);
+    }
+    let redis = match args.rate_limit_backend {
+        Backend::Memory => None,
+        Backend::Redis => Some(Arc::new(
+            RedisCounter::new(&args.redis_url, Some(metrics.clone()))
+                .context("invalid REDIS_URL")?,
+        )),
+    };
+    Ok(Some(Limit::new(
+        "todo-mcp",
+        "mcp",
+        args.rate_limit_per_minute,
+        redis,
+        Some(metrics.clone()),
+    )))
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use todo_server::Secret;
 use todo_server::http::HttpLimitArgs;
+use todo_server::limit::Backend;
 use todo_server::process::ProcessArgs;
 
 #[derive(Debug, Parser)]
@@ -114,6 +115,25 @@ pub struct HttpArgs {
     /// Refused unless --bind is a loopback address.
     #[arg(long, env = "MCP_NO_AUTH", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_auth: bool,
+
+    /// Requests to /mcp per user per minute (a burst of as many is allowed); more are
+    /// answered 429 with Retry-After. 0 turns the limit off.
+    #[arg(long, env = "MCP_RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
+    pub rate_limit_per_minute: u32,
+
+    /// Where the rate limit is counted: memory (per instance) or redis (shared by all
+    /// instances; if Redis stops answering, each instance counts in memory meanwhile).
+    #[arg(long, env = "RATE_LIMIT_BACKEND", value_enum, default_value_t = Backend::Memory)]
+    pub rate_limit_backend: Backend,
+
+    /// Redis for RATE_LIMIT_BACKEND=redis: redis://[:PASSWORD@]HOST[:PORT][/DB].
+    #[arg(
+        long,
+        env = "REDIS_URL",
+        default_value = "redis://127.0.0.1:6379",
+        hide_env_values = true
+    )]
+    pub redis_url: String,
 
     #[command(flatten)]
     pub http_limits: HttpLimitArgs,

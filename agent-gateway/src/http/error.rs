@@ -10,6 +10,7 @@ use todo_server::auth::AuthError;
 
 use crate::agent::TurnError;
 use crate::llm::LlmError;
+use crate::mcp::McpError;
 
 /// Every failure of the API, mapped to a status and a body here only.
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +90,14 @@ impl ApiError {
                     "The model is not available right now. Please try again.".to_owned(),
                 )
             }
+            Self::Turn(TurnError::Mcp(McpError::RateLimited { retry_after })) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "Too many requests for your tasks. Try again in {} s.",
+                    retry_after.unwrap_or(1).max(1)
+                ),
+            ),
             Self::Turn(TurnError::Mcp(e)) => {
                 tracing::warn!(error = %e, "task server call failed");
                 (
@@ -132,6 +141,12 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
+        if let Self::Turn(TurnError::Mcp(McpError::RateLimited { retry_after })) = &self {
+            let wait = retry_after.unwrap_or(1).max(1);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        }
         if code == "overloaded" {
             response
                 .headers_mut()

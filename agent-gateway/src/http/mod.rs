@@ -33,7 +33,6 @@ use utoipa_axum::routes;
 
 use crate::http::extract::MAX_BODY_BYTES;
 use crate::http::state::{AppState, RateLimits};
-use crate::limit;
 
 /// The whole HTTP application: the API, the web chat, the probes and the
 /// API's own description. Every route is registered through an
@@ -64,7 +63,7 @@ fn routes(
     let metrics = state.metrics.clone();
     let chat_routes = OpenApiRouter::new()
         .routes(routes!(chat::chat))
-        .route_layer(from_fn_with_state(limits.chat, limit::enforce));
+        .route_layer(from_fn_with_state(limits.chat, todo_server::limit::enforce));
     let read_routes = OpenApiRouter::new()
         .routes(routes!(conversations::list_conversations))
         .routes(routes!(
@@ -76,7 +75,7 @@ fn routes(
             tasks::change::update_task,
             tasks::delete::delete_task
         ))
-        .route_layer(from_fn_with_state(limits.read, limit::enforce));
+        .route_layer(from_fn_with_state(limits.read, todo_server::limit::enforce));
     // Authentication wraps the own-path rule, which wraps the limiters:
     // they count per authenticated user.
     let api = chat_routes

@@ -8,7 +8,7 @@ use todo_domain::Store;
 use todo_server::{Metrics, Secret};
 
 use crate::agent::Agent;
-use crate::limit::Limit;
+use todo_server::limit::Limit;
 
 #[derive(Clone)]
 pub struct AppState {

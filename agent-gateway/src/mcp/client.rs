@@ -79,6 +79,30 @@ pub enum McpError {
     Timeout { tool: String, timeout: Duration },
     #[error("cannot sign a token for the task server: {0}")]
     Token(String),
+    /// The task server's per-user rate limit: the user's, passed on.
+    #[error("too many requests to the task server for this user")]
+    RateLimited { retry_after: Option<u64> },
+}
+
+/// Was `error` the task server's 429? Then its `Retry-After` (seconds).
+fn rate_limited(error: &rmcp::ServiceError) -> Option<McpError> {
+    use rmcp::transport::streamable_http_client::{HttpStatusError, StreamableHttpError};
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        let status = match current.downcast_ref::<StreamableHttpError<reqwest::Error>>() {
+            Some(StreamableHttpError::HttpStatus(status)) => Some(status),
+            _ => current.downcast_ref::<HttpStatusError>(),
+        };
+        if let Some(status) = status.filter(|s| s.status == 429) {
+            let retry_after = status
+                .retry_after
+                .as_deref()
+                .and_then(|v| v.trim().parse().ok());
+            return Some(McpError::RateLimited { retry_after });
+        }
+        source = current.source();
+    }
+    None
 }
 
 /// What a tool call gave.
@@ -168,6 +192,9 @@ impl TaskServer {
         let tools: Arc<[Tool]> = match client.list_all_tools().await {
             Ok(tools) => tools.into(),
             Err(error) => {
+                if let Some(limited) = rate_limited(&error) {
+                    return Err(limited);
+                }
                 self.forget(user).await;
                 return Err(McpError::Unavailable(error.to_string()));
             }
@@ -262,6 +289,9 @@ impl TaskServer {
                     return Ok(ToolOutcome::error(error.message.to_string()));
                 }
                 Ok(Err(error)) => {
+                    if let Some(limited) = rate_limited(&error) {
+                        return Err(limited);
+                    }
                     self.forget(user).await;
                     last_error = Some(error.to_string());
                 }

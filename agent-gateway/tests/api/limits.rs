@@ -129,3 +129,31 @@ async fn model_calls_past_the_cap_wait_for_a_free_place() {
         started.elapsed()
     );
 }
+
+/// The task server's per-user limit reaches the user as what it is: 429
+/// with `Retry-After`, not "the task service is unavailable".
+#[tokio::test]
+async fn the_task_servers_rate_limit_is_passed_on_as_a_429() {
+    let stack =
+        Stack::start_with(Backend::Sqlite, &[("MCP_RATE_LIMIT_PER_MINUTE", "2")], &[]).await;
+    let (first, _) = stack.get("uma", "/api/uma/tasks").await;
+    assert_eq!(first, StatusCode::OK);
+    let mut last = StatusCode::OK;
+    for _ in 0..3 {
+        let response = stack
+            .http
+            .get(stack.url("/api/uma/tasks"))
+            .bearer_auth(crate::helpers::token("uma"))
+            .send()
+            .await
+            .expect("request");
+        last = response.status();
+        if last == StatusCode::TOO_MANY_REQUESTS {
+            assert!(response.headers().contains_key("retry-after"));
+            let body: serde_json::Value = response.json().await.expect("json");
+            assert_eq!(body["error"], "rate_limited", "{body}");
+            break;
+        }
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+}

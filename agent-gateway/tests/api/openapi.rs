@@ -207,7 +207,9 @@ async fn schemathesis_finds_the_gateway_true_to_its_openapi_document() {
         ("RATE_LIMIT_PER_MINUTE", "100000"),
         ("READ_RATE_LIMIT_PER_MINUTE", "100000"),
     ];
-    let stack = Stack::start(Backend::Sqlite, &limits).await;
+    // The task server's own per-user limit too: every request here is alice's.
+    let mcp_limits = [("MCP_RATE_LIMIT_PER_MINUTE", "100000000")];
+    let stack = Stack::start_with(Backend::Sqlite, &mcp_limits, &limits).await;
     stack.model.react();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemathesis");
     let bin = match std::env::var_os("SCHEMATHESIS_BIN") {

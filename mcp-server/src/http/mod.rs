@@ -24,6 +24,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use todo_domain::Store;
 use todo_server::Metrics;
 use todo_server::http::{Authentication, RequestLimits, admit, authenticate, nosniff, observe};
+use todo_server::limit::{Limit, enforce};
 use tokio_util::sync::CancellationToken;
 
 use crate::http::options::HttpOptions;
@@ -40,6 +41,7 @@ pub fn router(
     metrics: Arc<Metrics>,
     cancel: CancellationToken,
     admission: Arc<RequestLimits>,
+    limit: Option<Limit>,
 ) -> Router {
     let mut mcp_config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
@@ -76,8 +78,12 @@ pub fn router(
             metadata::unauthorized(&refusal_options, headers, error)
         }),
     });
-    let mcp_routes = Router::new()
-        .nest_service("/mcp", mcp)
+    let mut mcp_routes = Router::new().nest_service("/mcp", mcp);
+    // Counted per authenticated user: inside authentication.
+    if let Some(limit) = limit {
+        mcp_routes = mcp_routes.route_layer(middleware::from_fn_with_state(limit, enforce));
+    }
+    let mcp_routes = mcp_routes
         .route_layer(middleware::from_fn_with_state(authentication, authenticate))
         .route_layer(middleware::from_fn_with_state(
             options.clone(),

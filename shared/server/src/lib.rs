@@ -9,6 +9,7 @@
 //! - [`identity`]: [`Caller`], and the [`Authenticator`] that makes it.
 //! - [`http`]: `run`, the `observe` and `authenticate` layers, [`Metrics`]
 //!   and the metrics listener.
+//! - [`limit`]: per-user rate limits, in memory or shared through Redis.
 //! - [`process`]: the options every binary has, logging, the shutdown signal.
 //! - [`trace`]: request ids and W3C trace context, checked.
 //! - [`secret`]: a string whose `Debug` and `Display` hide it.
@@ -18,6 +19,7 @@ pub mod auth;
 pub mod client_text;
 pub mod http;
 pub mod identity;
+pub mod limit;
 pub mod process;
 pub mod secret;
 pub mod trace;

@@ -33,6 +33,11 @@ struct ReasonLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LimitLabels {
+    limit: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     pool: &'static str,
     state: &'static str,
@@ -84,6 +89,8 @@ pub struct Metrics {
     http_duration: HistogramFamily<RouteLabels>,
     auth_failures: Family<ReasonLabels, Counter>,
     shed: Family<ReasonLabels, Counter>,
+    rate_limited: Family<LimitLabels, Counter>,
+    limiter_errors: Counter,
     pool_connections: Family<PoolLabels, Gauge>,
     pool_max: Family<PoolNameLabels, Gauge>,
     tool_calls: Family<ToolLabels, Counter>,
@@ -127,6 +134,19 @@ impl Metrics {
                 "Work refused because a limit of the whole service was reached (503), by what \
                  was full: connections, requests, turns",
                 Family::default(),
+            ),
+            rate_limited: register(
+                r,
+                "rate_limited",
+                "Requests refused by a per-user rate limit, by limit (gateway: chat, read; \
+                 todo-mcp: mcp)",
+                Family::default(),
+            ),
+            limiter_errors: register(
+                r,
+                "rate_limit_backend_errors",
+                "Rate-limit checks that Redis did not answer (the local limiter decided)",
+                Counter::default(),
             ),
             pool_connections: register(
                 r,
@@ -175,6 +195,18 @@ impl Metrics {
         self.shed
             .get_or_create(&ReasonLabels { reason: what })
             .inc();
+    }
+
+    /// A request refused by the per-user limit `limit`.
+    pub fn rate_limited(&self, limit: &'static str) {
+        self.rate_limited
+            .get_or_create(&LimitLabels { limit })
+            .inc();
+    }
+
+    /// A rate-limit check Redis did not answer.
+    pub fn limiter_error(&self) {
+        self.limiter_errors.inc();
     }
 
     /// One tool call. `tool` must be a known tool's name (or `unknown`):

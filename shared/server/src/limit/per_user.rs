@@ -11,12 +11,9 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 use todo_domain::UserId;
 
+use crate::http::metrics::Metrics;
 use crate::limit::decision::Decision;
 use crate::limit::redis_counter::RedisCounter;
-use crate::metrics::GatewayMetrics;
-
-/// Keys are `{KEY_PREFIX}:{limit}:{user}`.
-const KEY_PREFIX: &str = "todo-gateway:ratelimit";
 
 type LocalLimiter =
     RateLimiter<UserId, DefaultKeyedStateStore<UserId>, DefaultClock, StateInformationMiddleware>;
@@ -28,26 +25,31 @@ pub struct Limit {
 }
 
 struct LimitInner {
+    /// The service counting (`todo-gateway`, `todo-mcp`): Redis keys are
+    /// `{service}:ratelimit:{name}:{user}`.
+    service: &'static str,
     name: &'static str,
     per_minute: u32,
     local: LocalLimiter,
     redis: Option<Arc<RedisCounter>>,
-    metrics: Option<GatewayMetrics>,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Limit {
     /// `per_minute` requests per user per minute (at least 1). Idle users
     /// are forgotten every minute by a task of its own.
     pub fn new(
+        service: &'static str,
         name: &'static str,
         per_minute: u32,
         redis: Option<Arc<RedisCounter>>,
-        metrics: Option<GatewayMetrics>,
+        metrics: Option<Arc<Metrics>>,
     ) -> Self {
         let per_minute = per_minute.max(1);
         let quota = Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN));
         let limit = Self {
             inner: Arc::new(LimitInner {
+                service,
                 name,
                 per_minute,
                 local: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(),
@@ -89,7 +91,12 @@ impl Limit {
     pub async fn check(&self, user: &UserId) -> Decision {
         let inner = &self.inner;
         if let Some(redis) = &inner.redis {
-            let key = format!("{KEY_PREFIX}:{}:{}", inner.name, user.as_str());
+            let key = format!(
+                "{}:ratelimit:{}:{}",
+                inner.service,
+                inner.name,
+                user.as_str()
+            );
             if let Some(decision) = redis.check(&key, inner.per_minute).await {
                 return decision;
             }
@@ -115,7 +122,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_local_limit_allows_a_burst_then_refuses() {
-        let limit = Limit::new("chat", 3, None, None);
+        let limit = Limit::new("todo-gateway", "chat", 3, None, None);
         for remaining in [2, 1, 0] {
             assert_eq!(
                 limit.check(&user("ann")).await,
@@ -140,7 +147,7 @@ mod tests {
             .map(Arc::new)
             .ok();
         assert!(redis.is_some());
-        let limit = Limit::new("chat", 2, redis, None);
+        let limit = Limit::new("todo-gateway", "chat", 2, redis, None);
         assert!(matches!(
             limit.check(&user("cy")).await,
             Decision::Allow { .. }

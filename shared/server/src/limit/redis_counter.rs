@@ -3,13 +3,13 @@
 //! need not agree). While Redis does not answer, a check says so at once
 //! instead of waiting each time, and Redis is tried again a little later.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::http::metrics::Metrics;
 use crate::limit::decision::Decision;
-use crate::metrics::GatewayMetrics;
 
 /// Longest wait for Redis before the local limiter decides.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
@@ -41,7 +41,7 @@ pub struct RedisCounter {
     client: redis::Client,
     script: redis::Script,
     state: Mutex<RedisState>,
-    metrics: Option<GatewayMetrics>,
+    metrics: Option<Arc<Metrics>>,
 }
 
 #[derive(Default)]
@@ -54,7 +54,7 @@ struct RedisState {
 impl RedisCounter {
     /// Nothing is connected yet: the first check connects (a Redis that is
     /// down at start does not stop the gateway).
-    pub fn new(url: &str, metrics: Option<GatewayMetrics>) -> Result<Self, redis::RedisError> {
+    pub fn new(url: &str, metrics: Option<Arc<Metrics>>) -> Result<Self, redis::RedisError> {
         Ok(Self {
             client: redis::Client::open(url)?,
             script: redis::Script::new(GCRA),

@@ -1,13 +1,13 @@
 //! The middleware that holds the authenticated caller to a limit: the
 //! limit's headers on every answer, and 429 with `Retry-After` when spent.
 
+use crate::identity::Caller;
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use todo_server::Caller;
 
 use crate::limit::decision::Decision;
 use crate::limit::per_user::Limit;

@@ -1,6 +1,7 @@
-//! Per-user rate limits: N requests a minute, in a burst of as many (GCRA).
+//! Per-user rate limits: N requests a minute, in a burst of as many (GCRA),
+//! for both services (the gateway's chat and read limits, todo-mcp's calls).
 //!
-//! The in-memory limiter counts per gateway instance. With Redis, every
+//! The in-memory limiter counts per instance. With Redis, every
 //! instance checks one shared counter per user and limit, so the limit holds
 //! however a load balancer spreads the requests. The check is one Lua script
 //! (the same GCRA, on Redis's clock, so instances' clocks need not agree).
