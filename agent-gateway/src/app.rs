@@ -88,6 +88,8 @@ impl App {
         mcp.issuer = Some(args.mcp_token_issuer.clone());
         mcp.tool_timeout = args.tool_timeout();
         let dev_tokens = dev_tokens(args)?;
+        let cors =
+            crate::http::cors::layer(&args.cors_allowed_origins).map_err(anyhow::Error::msg)?;
         // A turn holds its conversation's lease for one step at a time (it is
         // renewed after each): the longest a step can take, with room to spare.
         let step = llm.timeout * llm.max_attempts + llm.max_total_backoff + mcp.tool_timeout;
@@ -137,6 +139,7 @@ impl App {
                     args.http_limits
                         .requests(crate::http::extract::MAX_BODY_BYTES, Some(metrics.clone())),
                 ),
+                cors,
             ),
             connection_limits: args.http_limits.connections(),
             store,

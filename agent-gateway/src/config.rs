@@ -255,6 +255,11 @@ pub struct ServeArgs {
     #[arg(long, env = "MCP_TOKEN_ISSUER", default_value = "todo-gateway")]
     pub mcp_token_issuer: String,
 
+    /// Browser origins of frontends allowed to call the API (comma-separated, exact
+    /// scheme://host[:port]). None by default.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub cors_allowed_origins: Vec<String>,
+
     #[command(flatten)]
     pub http_limits: HttpLimitArgs,
 }

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod chat;
 pub mod conversation_views;
 pub mod conversations;
+pub mod cors;
 pub mod error;
 pub mod extract;
 pub mod openapi;
@@ -43,8 +44,13 @@ pub fn router(
     limits: RateLimits,
     authentication: Authentication,
     admission: Arc<RequestLimits>,
+    cors: Option<tower_http::cors::CorsLayer>,
 ) -> Router {
-    let (router, spec) = routes(state, limits, authentication, admission);
+    let (mut router, spec) = routes(state, limits, authentication, admission);
+    // Preflights are answered here, before authentication and the limits.
+    if let Some(cors) = cors {
+        router = router.layer(cors);
+    }
     let json = spec.to_json().unwrap_or_else(|error| {
         tracing::error!(%error, "cannot encode the OpenAPI document");
         "{}".to_owned()

@@ -10,6 +10,7 @@ mod chat;
 mod cli;
 mod consistency;
 mod conversations;
+mod cors;
 mod failures;
 mod helpers;
 mod instances;
