@@ -110,6 +110,7 @@ impl App {
                 lease,
                 lease_wait: lease,
                 bounds: args.bounds(),
+                daily_tokens: (args.daily_token_budget > 0).then_some(args.daily_token_budget),
             },
             capacity: Capacity::new(
                 args.max_concurrent_turns,
@@ -117,6 +118,7 @@ impl App {
                 Some(metrics.clone()),
             ),
         };
+        agent.spawn_usage_purge();
         let state = AppState {
             agent,
             store: store.clone(),

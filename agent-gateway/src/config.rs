@@ -203,6 +203,11 @@ pub struct ServeArgs {
     #[arg(long, env = "TURN_TIMEOUT_SECS", default_value_t = 120)]
     pub turn_timeout_secs: u64,
 
+    /// Model tokens (prompt and completion, as the model reports them) each user may use per
+    /// UTC day; a user who spent them gets 429 with Retry-After until midnight UTC. 0: no budget.
+    #[arg(long, env = "DAILY_TOKEN_BUDGET", default_value_t = 1_000_000)]
+    pub daily_token_budget: u64,
+
     /// Turns running at once across all users; more are answered 503 with Retry-After.
     #[arg(long, env = "MAX_CONCURRENT_TURNS", default_value_t = 64)]
     pub max_concurrent_turns: usize,

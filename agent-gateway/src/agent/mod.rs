@@ -2,6 +2,7 @@
 //! ([`step`]), and what it reports ([`report`]).
 
 pub mod bounds;
+pub mod budget;
 pub mod report;
 pub mod step;
 pub mod turn;

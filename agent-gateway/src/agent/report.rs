@@ -25,6 +25,12 @@ pub enum TurnError {
     Busy,
     #[error("the gateway is answering as many messages as it can: try again in a few seconds")]
     Overloaded,
+    #[error("today's budget of {budget} model tokens is spent")]
+    BudgetSpent {
+        budget: u64,
+        /// Until the next UTC day.
+        retry_after: std::time::Duration,
+    },
 }
 
 /// One tool call of a turn, as the API reports it.
@@ -103,4 +109,11 @@ pub(crate) struct TurnScope<'a> {
     pub(crate) caller: &'a Caller,
     pub(crate) trace: &'a TraceContext,
     pub(crate) events: Option<&'a Events>,
+}
+
+/// What a turn may still spend, and what it spent so far (model tokens).
+pub(crate) struct TurnLimits<'a> {
+    /// Tokens left of the user's daily budget (None: no budget).
+    pub(crate) budget_left: Option<u64>,
+    pub(crate) spent: &'a mut u64,
 }

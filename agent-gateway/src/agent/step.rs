@@ -13,8 +13,9 @@ use todo_domain::conversation::{self, ConversationId, Hold, Message, MessageBody
 use todo_domain::{UserId, Zone};
 
 use crate::agent::bounds::{self, PROMPT_LIMIT_MESSAGE};
+use crate::agent::budget::BUDGET_MESSAGE;
 use crate::agent::report::{
-    Events, Timings, ToolCallReport, TurnError, TurnEvent, TurnReport, TurnScope, emit,
+    Events, Timings, ToolCallReport, TurnError, TurnEvent, TurnLimits, TurnReport, TurnScope, emit,
 };
 use crate::agent::turn::Agent;
 use crate::history;
@@ -58,8 +59,10 @@ impl Agent {
         owner: &str,
         history: Vec<Message>,
         text: MessageText,
+        limits: TurnLimits<'_>,
     ) -> Result<TurnReport, TurnError> {
         let TurnScope { caller, events, .. } = scope;
+        let TurnLimits { budget_left, spent } = limits;
         let user = caller.user();
         let bounds = self.config.bounds;
         let deadline = tokio::time::Instant::now() + bounds.turn_timeout;
@@ -94,6 +97,9 @@ impl Agent {
                     .stop(user, ended, PROMPT_LIMIT_MESSAGE.to_owned())
                     .await;
             }
+            if budget_left.is_some_and(|left| *spent >= left) {
+                return self.stop(user, ended, BUDGET_MESSAGE.to_owned()).await;
+            }
             let asked = std::time::Instant::now();
             let completion = tokio::time::timeout_at(deadline, self.ask(&messages, &tools, events));
             let completion = match completion.await {
@@ -104,6 +110,7 @@ impl Agent {
                 }
             };
             ended.timings.llm += asked.elapsed();
+            *spent += completion.usage.prompt_tokens + completion.usage.completion_tokens;
             let assistant = completion.message;
             if assistant.tool_calls.is_empty() {
                 let response = assistant.content.clone().unwrap_or_default();

@@ -18,7 +18,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 use tracing::Instrument as _;
 
 use crate::agent::bounds::Bounds;
-use crate::agent::report::{Events, TurnError, TurnEvent, TurnReport, TurnScope, emit};
+use crate::agent::report::{Events, TurnError, TurnEvent, TurnLimits, TurnReport, TurnScope, emit};
 use crate::llm::LlmClient;
 use crate::mcp::TaskServer;
 
@@ -33,6 +33,8 @@ pub struct AgentConfig {
     pub lease: Duration,
     /// How much work a turn may do.
     pub bounds: Bounds,
+    /// Model tokens a user may use per UTC day (None: no budget).
+    pub daily_tokens: Option<u64>,
 }
 
 impl Default for AgentConfig {
@@ -43,6 +45,7 @@ impl Default for AgentConfig {
             lease_wait: Duration::from_secs(120),
             lease: Duration::from_secs(180),
             bounds: Bounds::default(),
+            daily_tokens: None,
         }
     }
 }
@@ -74,6 +77,10 @@ impl Capacity {
             }
             TurnError::Overloaded
         })
+    }
+
+    pub(crate) fn metrics(&self) -> Option<&Arc<Metrics>> {
+        self.metrics.as_ref()
     }
 
     /// A place for one more model call, once one is free.
@@ -170,6 +177,8 @@ impl Agent {
     ) -> Result<TurnReport, TurnError> {
         let user = caller.user();
         let started = std::time::Instant::now();
+        // A spent budget refuses the turn before anything is stored.
+        let budget_left = self.budget_left(user).await?;
         let owner = lease_owner();
         let lease = self.config.lease;
         // The user's message is stored first, with the lease taken in the
@@ -199,23 +208,23 @@ impl Agent {
                 conversation_id: id.get(),
             },
         );
+        let mut spent = 0;
         let result = match history {
             Ok(history) => {
-                self.run(
-                    TurnScope {
-                        caller,
-                        trace,
-                        events,
-                    },
-                    id,
-                    &owner,
-                    history,
-                    text,
-                )
-                .await
+                let scope = TurnScope {
+                    caller,
+                    trace,
+                    events,
+                };
+                let limits = TurnLimits {
+                    budget_left,
+                    spent: &mut spent,
+                };
+                self.run(scope, id, &owner, history, text, limits).await
             }
             Err(error) => Err(error.into()),
         };
+        self.record_tokens(user, spent).await;
         match &result {
             Ok(report) => tracing::info!(
                 user = %user,

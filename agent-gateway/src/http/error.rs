@@ -107,6 +107,18 @@ impl ApiError {
                 )
             }
             Self::Turn(TurnError::Busy) => (StatusCode::CONFLICT, "busy", self.to_string()),
+            Self::Turn(TurnError::BudgetSpent {
+                budget,
+                retry_after,
+            }) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "budget_exhausted",
+                format!(
+                    "You have used today's budget of {budget} model tokens. It starts again at \
+                     midnight UTC, in {} min.",
+                    retry_after.as_secs().div_ceil(60)
+                ),
+            ),
             Self::Turn(TurnError::Overloaded) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "overloaded",
@@ -122,7 +134,8 @@ pub struct ErrorBody {
     /// A stable code to act on: bad_request, invalid_input, unsupported_media_type,
     /// payload_too_large, unauthorized, forbidden, not_found, conflict, busy,
     /// rate_limited, internal, llm_timeout, llm_unavailable, tasks_unavailable,
-    /// overloaded (with Retry-After), request_timeout.
+    /// overloaded (with Retry-After), request_timeout, budget_exhausted (with
+    /// Retry-After: the day's model tokens are spent).
     #[schema(example = "invalid_input")]
     pub error: &'static str,
     /// What went wrong, for people.
@@ -143,6 +156,12 @@ impl IntoResponse for ApiError {
             .into_response();
         if let Self::Turn(TurnError::Mcp(McpError::RateLimited { retry_after })) = &self {
             let wait = retry_after.unwrap_or(1).max(1);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        }
+        if let Self::Turn(TurnError::BudgetSpent { retry_after, .. }) = &self {
+            let wait = retry_after.as_secs().max(1);
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(wait));

@@ -40,7 +40,9 @@ Better Auth JWT (HS256 with the shared secret, or EdDSA/ES256/RS256 from the JWK
 a missing one.\n\n\
 **Rate limits.** Per user and minute: `POST …/chat` and the other `/api` routes have separate \
 budgets. Answers carry `x-ratelimit-limit` and `x-ratelimit-remaining`; a refusal is 429 with \
-`retry-after` (seconds).\n\n\
+`retry-after` (seconds). Each user also has a daily budget of model tokens: once spent, \
+`POST …/chat` answers 429 `budget_exhausted` with `retry-after` until midnight UTC. A gateway \
+at capacity answers 503 `overloaded` with `retry-after`.\n\n\
 **Request ids.** Every answer carries `x-request-id`: the request's own when it sent a sane one \
 (1 to 128 of `A-Z a-z 0-9 - _ . :`), else a new one. It is logged by the gateway and by the task \
 server for the tool calls of that request; a W3C `traceparent` is passed on as well.\n\n\

@@ -194,3 +194,76 @@ async fn a_turn_stops_at_its_deadline_and_stores_why() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["response"], "Hi again.");
 }
+
+/// A model answer that reports `prompt` tokens used.
+fn with_usage(mut answer: Value, prompt: u64) -> Value {
+    answer["usage"] = json!({"prompt_tokens": prompt, "completion_tokens": 0});
+    answer
+}
+
+#[tokio::test]
+async fn the_daily_token_budget_stops_turns_and_then_refuses_them() {
+    let stack = Stack::start(
+        Backend::Sqlite,
+        &[
+            ("DAILY_TOKEN_BUDGET", "20"),
+            ("METRICS_BIND", "127.0.0.1:0"),
+        ],
+    )
+    .await;
+    // 25 tokens in the first step: the turn stops before its next model call.
+    stack.model.script(vec![
+        ok(with_usage(
+            tool_calls(&[("c1", "add_task", json!({"title": "Spent"}))]),
+            25,
+        )),
+        ok(text("Never asked.")),
+    ]);
+    let (status, body) = stack.chat("nils", json!({"message": "Add Spent"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body["response"]
+            .as_str()
+            .is_some_and(|r| r.contains("today's budget")),
+        "{body}"
+    );
+    assert_eq!(stack.model.requests().len(), 1);
+    let conversations = stack.conversation_ids("nils").await;
+
+    // Spent: the next message is refused before anything is stored.
+    let response = stack
+        .http
+        .post(stack.url("/api/nils/chat"))
+        .bearer_auth(crate::helpers::token("nils"))
+        .json(&json!({"message": "More"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=86_400).contains(&wait), "{wait}");
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"], "budget_exhausted", "{body}");
+    assert_eq!(stack.conversation_ids("nils").await, conversations);
+    assert_eq!(stack.model.requests().len(), 1, "no model call");
+
+    // Another user has a budget of their own; the refusal is counted.
+    stack.model.script(vec![ok(text("Hello."))]);
+    let (status, _) = stack.chat("olaf", json!({"message": "Hi"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let metrics = reqwest::get(crate::helpers::stack::metrics_url(&stack.gateway))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(r#"todo_rate_limited_total{limit="token_budget"} 1"#),
+        "{metrics}"
+    );
+}

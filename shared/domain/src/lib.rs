@@ -13,6 +13,7 @@
 //! - [`user`]: the caller's identity, [`UserId`].
 //! - [`error`]: the one error enum that each binary maps to its protocol.
 //! - [`time`]: the clock at the databases' precision, and timestamps as text.
+//! - [`usage`]: model tokens per user and UTC day (the gateway's budget).
 //! - [`zone`]: the caller's time zone, where "today" and "overdue" are read.
 
 pub mod conversation;
@@ -21,6 +22,7 @@ pub mod page;
 pub mod store;
 pub mod task;
 pub mod time;
+pub mod usage;
 pub mod user;
 pub mod zone;
 

@@ -37,6 +37,7 @@ mod search_backfill;
 mod search_index;
 mod task_list;
 mod tasks;
+mod token_usage;
 mod writer;
 
 pub use open::{OpenError, StoreOptions, default_sqlite_url, redact_url};

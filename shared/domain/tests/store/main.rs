@@ -12,3 +12,4 @@ mod task_changes;
 mod task_listing;
 mod task_upgrade;
 mod tasks;
+mod usage;
