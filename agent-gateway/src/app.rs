@@ -126,6 +126,7 @@ impl App {
             dev_tokens,
             metrics: metrics.clone(),
             readiness: Arc::default(),
+            better_auth: args.auth.better_auth_base(),
         };
         let authentication = Authentication {
             authenticator: Authenticator::Tokens(verifier),

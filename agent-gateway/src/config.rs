@@ -108,7 +108,7 @@ impl AuthArgs {
 
     /// `BETTER_AUTH_URL` without trailing slashes: Better Auth issues its
     /// bare origin as `iss` and `aud`, however the URL was written.
-    fn better_auth_base(&self) -> Option<String> {
+    pub fn better_auth_base(&self) -> Option<String> {
         self.better_auth_url
             .as_deref()
             .map(|url| url.trim_end_matches('/').to_owned())

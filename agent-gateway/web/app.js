@@ -3,6 +3,7 @@
 // Every text that comes from a user, a model or a tool is put in the page
 // with textContent or as elements built from Markdown tokens, never as HTML.
 
+import { betterAuth } from "/auth.js";
 import { renderMarkdown } from "/markdown.js";
 import { serverEvents } from "/stream.js";
 import { browserZone, forgetZone, taskPanel } from "/tasks.js";
@@ -11,6 +12,8 @@ const $ = (id) => document.getElementById(id);
 const STORAGE_KEY = "todo-gateway-token";
 
 let panel = null;
+/** Better Auth, when the gateway names it (sign-in with email and password). */
+let auth = null;
 
 const state = {
   token: null,
@@ -69,10 +72,11 @@ function signOut(reason) {
 // ---- API -------------------------------------------------------------------
 
 class ApiError extends Error {
-  constructor(status, message, retryAfter) {
+  constructor(status, message, retryAfter, code) {
     super(message);
     this.status = status;
     this.retryAfter = retryAfter;
+    this.code = code;
   }
 }
 
@@ -89,9 +93,11 @@ async function api(path, options = {}) {
 
 async function apiError(response) {
   let message = `The server answered ${response.status}.`;
+  let code = null;
   try {
     const body = await response.json();
     if (body && typeof body.message === "string") message = body.message;
+    if (body && typeof body.error === "string") code = body.error;
   } catch {
     // not JSON
   }
@@ -99,7 +105,7 @@ async function apiError(response) {
   if (response.status === 401) {
     signOut("Your sign-in has expired or is not valid. Please sign in again.");
   }
-  return new ApiError(response.status, message, retryAfter);
+  return new ApiError(response.status, message, retryAfter, code);
 }
 
 const userPath = (rest) => `/api/${encodeURIComponent(state.user)}${rest}`;
@@ -336,7 +342,9 @@ function showError(error) {
   if (error.status === 401) return; // back at sign-in already
   let text = error.message || "Something went wrong.";
   let retry = false;
-  if (error.status === 429) {
+  if (error.status === 429 && error.code === "budget_exhausted") {
+    text = error.message;
+  } else if (error.status === 429) {
     text = `You are sending messages too fast: try again in ${error.retryAfter || 60} s.`;
   } else if ([502, 503, 504].includes(error.status)) {
     retry = true;
@@ -399,9 +407,24 @@ function start() {
     if (!state.busy) newChat();
     $("message").focus();
   });
-  $("sign-out").addEventListener("click", () => signOut());
+  $("sign-out").addEventListener("click", () => {
+    if (auth) auth.signOut();
+    signOut();
+  });
   const saved = sessionStorage.getItem(STORAGE_KEY);
-  if (!saved || !signIn(saved)) signOut();
+  if (document.body.dataset.authUrl) {
+    auth = betterAuth(document.body.dataset.authUrl);
+    auth.wire(saved, {
+      signIn,
+      signOut,
+      setToken: (fresh) => {
+        state.token = fresh;
+        sessionStorage.setItem(STORAGE_KEY, fresh);
+      },
+    });
+  } else if (!saved || !signIn(saved)) {
+    signOut();
+  }
 }
 
 start();

@@ -12,13 +12,27 @@ img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none
 
 /// A page or file with the strict security headers of the web chat.
 pub fn asset(content_type: &'static str, body: impl Into<axum::body::Body>) -> Response {
+    asset_connecting_to(content_type, body, None)
+}
+
+/// [`asset`] for a page that may also connect to `origin` (Better Auth's).
+pub fn asset_connecting_to(
+    content_type: &'static str,
+    body: impl Into<axum::body::Body>,
+    origin: Option<&str>,
+) -> Response {
+    let csp = match origin {
+        Some(origin) => HeaderValue::from_str(&CSP.replace(
+            "connect-src 'self'",
+            &format!("connect-src 'self' {origin}"),
+        ))
+        .unwrap_or(HeaderValue::from_static(CSP)),
+        None => HeaderValue::from_static(CSP),
+    };
     let mut response = Response::new(body.into());
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

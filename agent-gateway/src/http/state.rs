@@ -21,6 +21,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The last readiness check, reused for a moment.
     pub readiness: Arc<ReadinessCache>,
+    /// Better Auth's base URL (BETTER_AUTH_URL): the web chat then signs in
+    /// through it.
+    pub better_auth: Option<String>,
 }
 
 /// The last readiness check of `/ready`: when, and whether the database and

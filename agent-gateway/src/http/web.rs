@@ -17,7 +17,7 @@ use todo_server::auth::mint_hs256;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::http::assets::{asset, embedded_file};
+use crate::http::assets::{asset_connecting_to, embedded_file};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiJson;
 use crate::http::state::AppState;
@@ -28,6 +28,7 @@ const STYLE: &str = include_str!("../../web/app.css");
 const TASKS: &str = include_str!("../../web/tasks.js");
 const MARKDOWN: &str = include_str!("../../web/markdown.js");
 const STREAM: &str = include_str!("../../web/stream.js");
+const AUTH: &str = include_str!("../../web/auth.js");
 const MARKDOWN_IT: &str = include_str!("../../web/vendor/markdown-it.min.js");
 
 pub fn routes(dev: bool) -> OpenApiRouter<Arc<AppState>> {
@@ -37,6 +38,7 @@ pub fn routes(dev: bool) -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(tasks_script))
         .routes(routes!(markdown_script))
         .routes(routes!(stream_script))
+        .routes(routes!(auth_script))
         .routes(routes!(markdown_parser))
         .routes(routes!(style));
     if dev {
@@ -55,7 +57,37 @@ async fn index(State(state): State<Arc<AppState>>) -> Response {
     } else {
         "false"
     };
-    asset("text/html; charset=utf-8", INDEX.replace("__DEV__", dev))
+    let better_auth = state.better_auth.as_deref();
+    // The operator's URL, but written into an attribute: escaped all the same.
+    let auth_url = better_auth.map(html_attribute).unwrap_or_default();
+    let page = INDEX
+        .replace("__DEV__", dev)
+        .replace("__AUTH_URL__", &auth_url);
+    asset_connecting_to(
+        "text/html; charset=utf-8",
+        page,
+        better_auth.and_then(origin_of).as_deref(),
+    )
+}
+
+/// `text` safe inside a double-quoted HTML attribute.
+fn html_attribute(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// `scheme://host[:port]` of a URL, for a CSP source (None when it is not
+/// a plain http(s) URL).
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split('/').next()?;
+    let plain = |c: char| c.is_ascii_alphanumeric() || ".-:[]".contains(c);
+    ((scheme == "http" || scheme == "https")
+        && !authority.is_empty()
+        && authority.chars().all(plain))
+    .then(|| format!("{scheme}://{authority}"))
 }
 
 embedded_file! {
@@ -71,6 +103,11 @@ embedded_file! {
 embedded_file! {
     /// The web chat's Markdown rendering (DOM nodes from the parser's tokens).
     markdown_script: "/markdown.js", "web", "JavaScript", "text/javascript" => MARKDOWN
+}
+
+embedded_file! {
+    /// The web chat's sign-in through Better Auth (when BETTER_AUTH_URL is set).
+    auth_script: "/auth.js", "web", "JavaScript", "text/javascript" => AUTH
 }
 
 embedded_file! {

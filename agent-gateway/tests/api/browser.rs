@@ -23,7 +23,7 @@ async fn playwright() {
 }
 
 /// Chromium, checked to be there, and playwright-core, installed.
-async fn chromium() -> String {
+pub(crate) async fn chromium() -> String {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         std::path::Path::new(&chromium).exists(),
@@ -37,7 +37,7 @@ async fn chromium() -> String {
 /// gateway's URL, the screenshots' folder and the browser; fail with its
 /// output and the gateway's logs unless it passes. Answers the screenshots'
 /// folder.
-async fn run_script(
+pub(crate) async fn run_script(
     stack: &Stack,
     chromium: &str,
     script: &str,

@@ -4,6 +4,7 @@
 //! other module is one area.
 
 mod auth;
+mod better_auth;
 mod bounds;
 mod browser;
 mod chat;
