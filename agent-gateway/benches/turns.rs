@@ -348,6 +348,11 @@ async fn bench() -> BenchResult<()> {
             .env("MCP_URL", format!("http://{}/mcp", mcp.addr))
             .env("LLM_BASE_URL", &model)
             .env("RATE_LIMIT_PER_MINUTE", "100000000")
+            // One user makes thousands of conversations here: no quota on
+            // them, and a token budget it never spends (still read and
+            // written each turn).
+            .env("MAX_CONVERSATIONS_PER_USER", "0")
+            .env("DAILY_TOKEN_BUDGET", "1000000000000")
             .env("RUST_LOG", "warn,todo_gateway=info")
             .args(["serve", "--bind", "127.0.0.1:0"]);
         let gateway = ServiceProcess::spawn(gateway, "todo-gateway").await?;

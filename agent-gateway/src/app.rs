@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use axum::Router;
 use todo_domain::Store;
+use todo_domain::store::Quotas;
 use todo_server::Authenticator;
 use todo_server::Metrics;
 use todo_server::auth::{TokenVerifier, VerifierConfig};
@@ -95,7 +96,11 @@ impl App {
         let step = llm.timeout * llm.max_attempts + llm.max_total_backoff + mcp.tool_timeout;
         let lease = step + Duration::from_secs(30);
 
-        let store = process.open_store().await?;
+        let store = process.open_store().await?.with_quotas(Quotas::new(
+            0,
+            args.max_conversations_per_user,
+            args.max_messages_per_conversation,
+        ));
         let mut metrics = Metrics::new(Some(store.clone()));
         let gateway_metrics = GatewayMetrics::register(&mut metrics);
         let metrics = Arc::new(metrics);

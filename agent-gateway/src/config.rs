@@ -208,6 +208,16 @@ pub struct ServeArgs {
     #[arg(long, env = "DAILY_TOKEN_BUDGET", default_value_t = 1_000_000)]
     pub daily_token_budget: u64,
 
+    /// Conversations one user may keep; starting another is refused (429 quota_exceeded)
+    /// until some are deleted. 0: no limit.
+    #[arg(long, env = "MAX_CONVERSATIONS_PER_USER", default_value_t = 1_000)]
+    pub max_conversations_per_user: u32,
+
+    /// Messages one conversation may hold (tool calls and results included); a new message
+    /// in a full one is refused (429 quota_exceeded). 0: no limit.
+    #[arg(long, env = "MAX_MESSAGES_PER_CONVERSATION", default_value_t = 5_000)]
+    pub max_messages_per_conversation: u32,
+
     /// Turns running at once across all users; more are answered 503 with Retry-After.
     #[arg(long, env = "MAX_CONCURRENT_TURNS", default_value_t = 64)]
     pub max_concurrent_turns: usize,

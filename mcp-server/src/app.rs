@@ -34,14 +34,16 @@ pub struct HttpApp {
 
 impl HttpApp {
     /// Check the options (before touching the database), open and migrate
-    /// the store, and build the router. `user` is whom `--no-auth` acts as.
+    /// the store, and build the router. `user` is whom `--no-auth` acts as;
+    /// `task_quota` the most tasks one user may keep (0: no limit).
     pub async fn build(
         args: &HttpArgs,
         user: &UserId,
         process: &ProcessArgs,
+        task_quota: u32,
     ) -> anyhow::Result<Self> {
         let options = HttpOptions::from_args(args, user)?;
-        let store = process.open_store().await?;
+        let store = process.open_store().await?.with_task_quota(task_quota);
         let metrics = Arc::new(Metrics::new(Some(store.clone())));
         let mcp_cancel = CancellationToken::new();
         let admission = Arc::new(

@@ -59,6 +59,16 @@ pub struct CommonArgs {
     /// Over HTTP the token's zoneinfo claim says it (else UTC).
     #[arg(long = "timezone", env = "TODO_TIMEZONE", global = true)]
     pub timezone: Option<String>,
+
+    /// Tasks one user may keep (open and completed); adding more is refused with a tool
+    /// error saying so. 0: no limit.
+    #[arg(
+        long,
+        env = "MAX_TASKS_PER_USER",
+        global = true,
+        default_value_t = 10_000
+    )]
+    pub max_tasks_per_user: u32,
 }
 
 #[derive(Debug, Args)]

@@ -68,7 +68,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let process = &cli.common.process;
     match cli.command {
         None | Some(Command::Stdio) => {
-            let store = process.open_store().await?;
+            let store = process
+                .open_store()
+                .await?
+                .with_task_quota(cli.common.max_tasks_per_user);
             tracing::info!(user = %user, timezone = zone.name(), database = store.backend(), "serving MCP over stdio");
             let caller = Caller::new(user).in_zone(zone);
             todo_mcp::stdio::run(store.clone(), caller, shutdown).await?;
@@ -81,7 +84,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
         }
         Some(Command::Http(args)) => {
-            let app = HttpApp::build(&args, &user, process).await?;
+            let app = HttpApp::build(&args, &user, process, cli.common.max_tasks_per_user).await?;
             let listener = TcpListener::bind(args.bind)
                 .await
                 .with_context(|| format!("cannot listen on {}", args.bind))?;

@@ -67,6 +67,7 @@ impl ApiError {
                 ),
                 E::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found", e.to_string()),
                 E::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone()),
+                E::QuotaExceeded(m) => (StatusCode::TOO_MANY_REQUESTS, "quota_exceeded", m.clone()),
                 E::Forbidden => (StatusCode::FORBIDDEN, "forbidden", e.to_string()),
                 E::Internal(error) => {
                     tracing::error!(error = %error, source = ?error.source(), "internal error");
@@ -135,7 +136,9 @@ pub struct ErrorBody {
     /// payload_too_large, unauthorized, forbidden, not_found, conflict, busy,
     /// rate_limited, internal, llm_timeout, llm_unavailable, tasks_unavailable,
     /// overloaded (with Retry-After), request_timeout, budget_exhausted (with
-    /// Retry-After: the day's model tokens are spent).
+    /// Retry-After: the day's model tokens are spent), quota_exceeded (the
+    /// user keeps as many conversations, or messages in this one, as one
+    /// user may: delete some).
     #[schema(example = "invalid_input")]
     pub error: &'static str,
     /// What went wrong, for people.

@@ -157,3 +157,52 @@ async fn the_task_servers_rate_limit_is_passed_on_as_a_429() {
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// What one user may keep: conversations, and messages in one; past them a
+/// new one is refused with 429 `quota_exceeded`, before anything is stored.
+#[tokio::test]
+async fn conversations_and_messages_past_their_quotas_are_refused() {
+    let stack = Stack::start(
+        Backend::Sqlite,
+        &[
+            ("MAX_CONVERSATIONS_PER_USER", "2"),
+            ("MAX_MESSAGES_PER_CONVERSATION", "3"),
+        ],
+    )
+    .await;
+    stack.model.react();
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let (status, body) = stack.chat("vic", json!({"message": "Hello"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        ids.push(body["conversation_id"].as_i64().expect("id"));
+    }
+    let (status, body) = stack.chat("vic", json!({"message": "A third"})).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"], "quota_exceeded", "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("2 conversations")),
+        "{body}"
+    );
+    assert_eq!(stack.conversation_ids("vic").await.len(), 2);
+
+    // Two messages so far: one more turn fits (then four), the next not.
+    let next = json!({"conversation_id": ids[0], "message": "Again"});
+    assert_eq!(stack.chat("vic", next.clone()).await.0, StatusCode::OK);
+    let (status, body) = stack.chat("vic", next).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"], "quota_exceeded", "{body}");
+    assert_eq!(
+        stack.messages("vic", ids[0]).await.len(),
+        4,
+        "nothing stored"
+    );
+
+    // Deleting makes room.
+    let path = format!("/api/vic/conversations/{}", ids[1]);
+    assert_eq!(stack.delete("vic", &path).await, StatusCode::NO_CONTENT);
+    let (status, _) = stack.chat("vic", json!({"message": "Room again"})).await;
+    assert_eq!(status, StatusCode::OK);
+}

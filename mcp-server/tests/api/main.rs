@@ -11,6 +11,7 @@ mod http_transport;
 mod isolation;
 mod limits;
 mod logs;
+mod quotas;
 mod rate_limit;
 mod smoke;
 mod tools;

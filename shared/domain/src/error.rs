@@ -18,6 +18,10 @@ pub enum Error {
     NotFound { what: &'static str, id: i64 },
     #[error("{0}")]
     Conflict(String),
+    /// The user keeps as many of something (tasks, conversations, messages
+    /// of a conversation) as one user may; the message says what to do.
+    #[error("{0}")]
+    QuotaExceeded(String),
     #[error("forbidden")]
     Forbidden,
     /// A fault of ours or of our infrastructure. Its text is logged, never

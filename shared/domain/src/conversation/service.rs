@@ -49,6 +49,14 @@ pub async fn start(
     first: &MessageText,
     lease: Option<(&str, Duration)>,
 ) -> Result<(Conversation, Message)> {
+    if let Some(quota) = store.quotas().conversations
+        && store.count_conversations(user, quota).await? >= quota
+    {
+        return Err(Error::QuotaExceeded(format!(
+            "You already have {quota} conversations, the most one user may keep: delete some \
+             before starting another."
+        )));
+    }
     let now = now();
     let lease = lease.map(|(owner, duration)| (owner, until_ms(now, duration)));
     let (conversation, message) = store
@@ -100,6 +108,16 @@ pub async fn append(
     messages: &[MessageBody],
     hold: Hold<'_>,
 ) -> Result<Vec<Message>> {
+    // A new turn (the user's message) is refused in a full conversation; a
+    // turn under way stores its steps.
+    if let (Hold::Take(..), Some(quota)) = (hold, store.quotas().messages_per_conversation)
+        && store.count_messages(user, id.get(), quota).await? >= quota
+    {
+        return Err(Error::QuotaExceeded(format!(
+            "This conversation has {quota} messages, the most one may keep: start a new one \
+             (or delete this one)."
+        )));
+    }
     let now = now();
     let lease = match hold {
         Hold::Keep => LeaseChange::Keep,

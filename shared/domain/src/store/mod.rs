@@ -32,6 +32,7 @@ mod indexer;
 mod list_filters;
 pub mod open;
 mod pg_connections;
+mod quotas;
 mod ranked_search;
 mod search_backfill;
 mod search_index;
@@ -41,4 +42,4 @@ mod token_usage;
 mod writer;
 
 pub use open::{OpenError, StoreOptions, default_sqlite_url, redact_url};
-pub use pool::{PoolStats, Store};
+pub use pool::{PoolStats, Quotas, Store};

@@ -12,7 +12,7 @@ use sqlx::{ConnectOptions as _, SqliteConnection, SqlitePool};
 
 use crate::store::indexer::Indexer;
 use crate::store::pg_connections::PgConnections;
-use crate::store::pool::{Backend, Store};
+use crate::store::pool::{Backend, Quotas, Store};
 use crate::store::writer::SqliteWriter;
 
 /// How long a writer waits for SQLite's lock before giving up. Writes take
@@ -101,6 +101,7 @@ impl Store {
                     reader,
                     writer,
                 },
+                quotas: Quotas::default(),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let connect = PgConnectOptions::from_str(url)?.application_name("todo-mcp");
@@ -109,6 +110,7 @@ impl Store {
                     .await?;
             Ok(Self {
                 backend: Backend::Postgres(Arc::new(connections)),
+                quotas: Quotas::default(),
             })
         } else {
             Err(OpenError::UnknownScheme(redact_url(url)))

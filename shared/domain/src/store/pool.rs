@@ -25,6 +25,28 @@ pub struct PoolStats {
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) backend: Backend,
+    /// What one user may keep.
+    pub(crate) quotas: Quotas,
+}
+
+/// How much one user may keep (None: no limit).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Quotas {
+    pub tasks: Option<i64>,
+    pub conversations: Option<i64>,
+    pub messages_per_conversation: Option<i64>,
+}
+
+impl Quotas {
+    /// From limits where 0 means none.
+    pub fn new(tasks: u32, conversations: u32, messages_per_conversation: u32) -> Self {
+        let limit = |n: u32| (n > 0).then_some(i64::from(n));
+        Self {
+            tasks: limit(tasks),
+            conversations: limit(conversations),
+            messages_per_conversation: limit(messages_per_conversation),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -107,6 +129,13 @@ macro_rules! on_writer {
 }
 
 impl Store {
+    /// This store, refusing to add a task for a user who keeps `quota`
+    /// already (0: no limit).
+    pub fn with_task_quota(mut self, quota: u32) -> Self {
+        self.quotas.tasks = (quota > 0).then_some(i64::from(quota));
+        self
+    }
+
     /// `sqlite` or `postgres`, for logs and metrics.
     pub fn backend(&self) -> &'static str {
         match self.backend {

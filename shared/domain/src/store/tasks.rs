@@ -23,6 +23,15 @@ const INSERT: &str = concat!(
      returning ",
     task_columns!()
 );
+/// [`INSERT`] unless the user keeps `$16` tasks already (then no row).
+const INSERT_WITHIN_QUOTA: &str = concat!(
+    "insert into tasks (user_id, created_at, title, description, completed, due, due_key, \
+     priority, tags, recurrence, recurrence_start, completed_at, updated_at, search_title, \
+     search_body) select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 \
+     where (select count(*) from (select 1 from tasks where user_id = $1 limit $16) as kept) < $16 \
+     returning ",
+    task_columns!()
+);
 const WRITE: &str = concat!(
     "update tasks set ",
     task_values!(),
@@ -74,40 +83,59 @@ impl Store {
         let drafts: Vec<Task> = tasks.iter().map(|t| draft(t, now)).collect();
         let scope = scope(user);
         let writes: Vec<TaskWrite<'_>> = drafts.iter().map(|d| TaskWrite::new(d, &scope)).collect();
+        // Within the quota, the insert checks the user's count itself: one
+        // statement still, and no row when the user keeps enough already.
+        let (sql, quota) = match self.quotas.tasks {
+            Some(quota) => (INSERT_WITHIN_QUOTA, quota),
+            None => (INSERT, 0),
+        };
+        // A macro, not a closure: the query is typed for each backend.
+        macro_rules! insert {
+            ($write:expr) => {{
+                let query = bind_task!(
+                    sqlx::query_as::<_, TaskRow>(sql)
+                        .bind(user.as_str())
+                        .bind(now),
+                    $write
+                );
+                if self.quotas.tasks.is_some() {
+                    query.bind(quota)
+                } else {
+                    query
+                }
+            }};
+        }
         if let [write] = writes.as_slice()
             && write.task.tags.is_empty()
         {
             // The common case, one plain task: one statement, no transaction.
-            let row = on_writer!(self, |pool| bind_task!(
-                sqlx::query_as::<_, TaskRow>(INSERT)
-                    .bind(user.as_str())
-                    .bind(now),
-                write
-            )
-            .fetch_one(pool)
-            .await)?;
+            let row = on_writer!(self, |pool| insert!(write).fetch_optional(pool).await)?;
+            let row = row.ok_or_else(|| over_quota(quota))?;
             self.queue_changed();
             return Ok(vec![row.into()]);
         }
         let added = on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
             let mut added = Vec::with_capacity(writes.len());
+            let mut full = false;
             for write in &writes {
-                let row = bind_task!(
-                    sqlx::query_as::<_, TaskRow>(INSERT)
-                        .bind(user.as_str())
-                        .bind(now),
-                    write
-                )
-                .fetch_one(&mut *tx)
-                .await?;
+                let Some(row) = insert!(write).fetch_optional(&mut *tx).await? else {
+                    full = true;
+                    break;
+                };
                 let task = Task::from(row);
                 insert_tags!(tx, task.id, user, &write.task.tags);
                 added.push(task);
             }
-            tx.commit().await?;
-            Ok::<_, Error>(added)
+            // All or none: past the quota, none.
+            if full {
+                tx.rollback().await?;
+            } else {
+                tx.commit().await?;
+            }
+            Ok::<_, Error>((!full).then_some(added))
         })?;
+        let added = added.ok_or_else(|| over_quota(quota))?;
         self.queue_changed();
         Ok(added)
     }
@@ -326,4 +354,12 @@ fn draft(new: &NewTask, now: DateTime<Utc>) -> Task {
         created_at: now,
         updated_at: now,
     }
+}
+
+/// The refusal of a task past the user's quota.
+fn over_quota(quota: i64) -> Error {
+    Error::QuotaExceeded(format!(
+        "You already have {quota} tasks, the most one user may keep: delete some (completed ones \
+         count too) before adding more."
+    ))
 }
