@@ -25,7 +25,7 @@ use crate::http::state::{AppState, DevTokens, RateLimits};
 use crate::llm::{LlmClient, LlmConfig};
 use crate::mcp::{McpConfig, TaskServer};
 use crate::metrics::GatewayMetrics;
-use todo_server::limit::{Backend, Limit, RedisCounter};
+use todo_server::limit::Limit;
 
 /// `todo-gateway serve`, ready to serve.
 pub struct App {
@@ -210,13 +210,10 @@ fn dev_tokens(args: &ServeArgs) -> anyhow::Result<Option<DevTokens>> {
 
 /// The per-user limits, counted in Redis when so configured.
 fn rate_limits(args: &ServeArgs, metrics: &Arc<Metrics>) -> anyhow::Result<RateLimits> {
-    let redis = match args.rate_limit_backend {
-        Backend::Memory => None,
-        Backend::Redis => Some(Arc::new(
-            RedisCounter::new(&args.redis_url, Some(metrics.clone()))
-                .context("invalid REDIS_URL")?,
-        )),
-    };
+    let redis = args
+        .limit_backend
+        .counter(Some(metrics.clone()))
+        .context("invalid REDIS_URL")?;
     Ok(RateLimits {
         chat: Limit::new(
             "todo-gateway",

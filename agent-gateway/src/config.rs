@@ -8,7 +8,7 @@ use todo_server::Secret;
 use todo_server::http::HttpLimitArgs;
 
 use crate::agent::Bounds;
-use todo_server::limit::Backend;
+use todo_server::limit::LimitBackendArgs;
 use todo_server::process::ProcessArgs;
 
 #[derive(Debug, Parser)]
@@ -239,19 +239,8 @@ pub struct ServeArgs {
     #[arg(long, env = "READ_RATE_LIMIT_PER_MINUTE", default_value_t = 120)]
     pub read_rate_limit_per_minute: u32,
 
-    /// Where rate limits are counted: memory (per instance) or redis (shared by all
-    /// instances; if Redis stops answering, each instance counts in memory meanwhile).
-    #[arg(long, env = "RATE_LIMIT_BACKEND", value_enum, default_value_t = Backend::Memory)]
-    pub rate_limit_backend: Backend,
-
-    /// Redis for RATE_LIMIT_BACKEND=redis: redis://[:PASSWORD@]HOST[:PORT][/DB].
-    #[arg(
-        long,
-        env = "REDIS_URL",
-        default_value = "redis://127.0.0.1:6379",
-        hide_env_values = true
-    )]
-    pub redis_url: String,
+    #[command(flatten)]
+    pub limit_backend: LimitBackendArgs,
 
     /// The task server's MCP endpoint.
     #[arg(long, env = "MCP_URL", default_value = "http://127.0.0.1:8001/mcp")]

@@ -12,7 +12,7 @@ use axum::Router;
 use todo_domain::{Store, UserId};
 use todo_server::Metrics;
 use todo_server::http::ConnectionLimits;
-use todo_server::limit::{Backend, Limit, RedisCounter};
+use todo_server::limit::Limit;
 use todo_server::process::ProcessArgs;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -105,13 +105,10 @@ fn rate_limit(args: &HttpArgs, metrics: &Arc<Metrics>) -> anyhow::Result<Option<
     if args.rate_limit_per_minute == 0 {
         return Ok(None);
     }
-    let redis = match args.rate_limit_backend {
-        Backend::Memory => None,
-        Backend::Redis => Some(Arc::new(
-            RedisCounter::new(&args.redis_url, Some(metrics.clone()))
-                .context("invalid REDIS_URL")?,
-        )),
-    };
+    let redis = args
+        .limit_backend
+        .counter(Some(metrics.clone()))
+        .context("invalid REDIS_URL")?;
     Ok(Some(Limit::new(
         "todo-mcp",
         "mcp",

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use todo_server::Secret;
 use todo_server::http::HttpLimitArgs;
-use todo_server::limit::Backend;
+use todo_server::limit::LimitBackendArgs;
 use todo_server::process::ProcessArgs;
 
 #[derive(Debug, Parser)]
@@ -131,19 +131,8 @@ pub struct HttpArgs {
     #[arg(long, env = "MCP_RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
     pub rate_limit_per_minute: u32,
 
-    /// Where the rate limit is counted: memory (per instance) or redis (shared by all
-    /// instances; if Redis stops answering, each instance counts in memory meanwhile).
-    #[arg(long, env = "RATE_LIMIT_BACKEND", value_enum, default_value_t = Backend::Memory)]
-    pub rate_limit_backend: Backend,
-
-    /// Redis for RATE_LIMIT_BACKEND=redis: redis://[:PASSWORD@]HOST[:PORT][/DB].
-    #[arg(
-        long,
-        env = "REDIS_URL",
-        default_value = "redis://127.0.0.1:6379",
-        hide_env_values = true
-    )]
-    pub redis_url: String,
+    #[command(flatten)]
+    pub limit_backend: LimitBackendArgs,
 
     #[command(flatten)]
     pub http_limits: HttpLimitArgs,

@@ -19,7 +19,7 @@ pub mod enforce;
 pub mod per_user;
 pub mod redis_counter;
 
-pub use decision::{Backend, Decision};
+pub use decision::{Backend, Decision, LimitBackendArgs};
 pub use enforce::enforce;
 pub use per_user::Limit;
 pub use redis_counter::RedisCounter;

@@ -130,3 +130,19 @@ impl RedisCounter {
         }
     }
 }
+
+impl crate::limit::decision::LimitBackendArgs {
+    /// The shared counter these arguments name (None: count in memory), or
+    /// why the Redis URL is refused.
+    pub fn counter(
+        &self,
+        metrics: Option<Arc<Metrics>>,
+    ) -> Result<Option<Arc<RedisCounter>>, redis::RedisError> {
+        match self.rate_limit_backend {
+            crate::limit::decision::Backend::Memory => Ok(None),
+            crate::limit::decision::Backend::Redis => {
+                Ok(Some(Arc::new(RedisCounter::new(&self.redis_url, metrics)?)))
+            }
+        }
+    }
+}
