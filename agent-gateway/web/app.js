@@ -3,7 +3,8 @@
 // Every text that comes from a user, a model or a tool is put in the page
 // with textContent or as elements built from Markdown tokens, never as HTML.
 
-import { betterAuth } from "/auth.js";
+import { betterAuth, jwtClaims } from "/auth.js";
+import { hideError, showError as showErrorBox } from "/errors.js";
 import { renderMarkdown } from "/markdown.js";
 import { serverEvents } from "/stream.js";
 import { browserZone, forgetZone, taskPanel } from "/tasks.js";
@@ -27,16 +28,8 @@ const state = {
 
 /** The `sub` of a JWT, or null when it is not one. */
 function tokenUser(token) {
-  try {
-    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    const json = decodeURIComponent(
-      [...atob(payload)].map((c) => "%" + c.charCodeAt(0).toString(16).padStart(2, "0")).join(""),
-    );
-    const sub = JSON.parse(json).sub;
-    return typeof sub === "string" && sub ? sub : null;
-  } catch {
-    return null;
-  }
+  const sub = jwtClaims(token)?.sub;
+  return typeof sub === "string" && sub ? sub : null;
 }
 
 function signIn(token) {
@@ -338,28 +331,7 @@ async function send(text) {
 
 // ---- errors ------------------------------------------------------------------
 
-function showError(error) {
-  if (error.status === 401) return; // back at sign-in already
-  let text = error.message || "Something went wrong.";
-  let retry = false;
-  if (error.status === 429 && error.code === "budget_exhausted") {
-    text = error.message;
-  } else if (error.status === 429) {
-    text = `You are sending messages too fast: try again in ${error.retryAfter || 60} s.`;
-  } else if ([502, 503, 504].includes(error.status)) {
-    retry = true;
-  } else if (!error.status) {
-    text = "The gateway cannot be reached. Check your connection.";
-    retry = true;
-  }
-  $("error-text").textContent = text;
-  $("retry").hidden = !retry || state.lastMessage === null;
-  $("error").hidden = false;
-}
-
-function hideError() {
-  $("error").hidden = true;
-}
+const showError = (error) => showErrorBox(error, state.lastMessage !== null);
 
 // ---- wiring ------------------------------------------------------------------
 

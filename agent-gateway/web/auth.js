@@ -7,15 +7,23 @@
  * its lifetime for short-lived ones). */
 const REFRESH_MARGIN = 60;
 
-/** The `exp` of a JWT (seconds since the epoch), or null. */
-export function tokenExpiry(token) {
+/** The claims of a JWT (its payload, UTF-8 JSON), or null when it is not one. */
+export function jwtClaims(token) {
   try {
     const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    const exp = JSON.parse(atob(payload)).exp;
-    return Number.isFinite(exp) ? exp : null;
+    const json = decodeURIComponent(
+      [...atob(payload)].map((c) => "%" + c.charCodeAt(0).toString(16).padStart(2, "0")).join(""),
+    );
+    return JSON.parse(json);
   } catch {
     return null;
   }
+}
+
+/** The `exp` of a JWT (seconds since the epoch), or null. */
+export function tokenExpiry(token) {
+  const exp = jwtClaims(token)?.exp;
+  return Number.isFinite(exp) ? exp : null;
 }
 
 /** Better Auth at `baseUrl`: sign in, get tokens, keep them fresh, sign out. */

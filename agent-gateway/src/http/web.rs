@@ -29,6 +29,7 @@ const TASKS: &str = include_str!("../../web/tasks.js");
 const MARKDOWN: &str = include_str!("../../web/markdown.js");
 const STREAM: &str = include_str!("../../web/stream.js");
 const AUTH: &str = include_str!("../../web/auth.js");
+const ERRORS: &str = include_str!("../../web/errors.js");
 const MARKDOWN_IT: &str = include_str!("../../web/vendor/markdown-it.min.js");
 
 pub fn routes(dev: bool) -> OpenApiRouter<Arc<AppState>> {
@@ -39,6 +40,7 @@ pub fn routes(dev: bool) -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(markdown_script))
         .routes(routes!(stream_script))
         .routes(routes!(auth_script))
+        .routes(routes!(errors_script))
         .routes(routes!(markdown_parser))
         .routes(routes!(style));
     if dev {
@@ -108,6 +110,11 @@ embedded_file! {
 embedded_file! {
     /// The web chat's sign-in through Better Auth (when BETTER_AUTH_URL is set).
     auth_script: "/auth.js", "web", "JavaScript", "text/javascript" => AUTH
+}
+
+embedded_file! {
+    /// The web chat's error line.
+    errors_script: "/errors.js", "web", "JavaScript", "text/javascript" => ERRORS
 }
 
 embedded_file! {
