@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use axum::Router;
+use todo_domain::store::Quotas;
 use todo_domain::{Store, UserId};
 use todo_server::Metrics;
 use todo_server::http::ConnectionLimits;
@@ -43,7 +44,10 @@ impl HttpApp {
         task_quota: u32,
     ) -> anyhow::Result<Self> {
         let options = HttpOptions::from_args(args, user)?;
-        let store = process.open_store().await?.with_task_quota(task_quota);
+        let store = process
+            .open_store()
+            .await?
+            .with_quotas(Quotas::new(task_quota, 0, 0));
         let metrics = Arc::new(Metrics::new(Some(store.clone())));
         let mcp_cancel = CancellationToken::new();
         let admission = Arc::new(

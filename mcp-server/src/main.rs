@@ -2,6 +2,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser as _;
+use todo_domain::store::Quotas;
 use todo_domain::{UserId, Zone};
 use todo_mcp::app::HttpApp;
 use todo_mcp::config::{Cli, Command, CommonArgs, MintArgs};
@@ -68,10 +69,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let process = &cli.common.process;
     match cli.command {
         None | Some(Command::Stdio) => {
-            let store = process
-                .open_store()
-                .await?
-                .with_task_quota(cli.common.max_tasks_per_user);
+            let store = process.open_store().await?.with_quotas(Quotas::new(
+                cli.common.max_tasks_per_user,
+                0,
+                0,
+            ));
             tracing::info!(user = %user, timezone = zone.name(), database = store.backend(), "serving MCP over stdio");
             let caller = Caller::new(user).in_zone(zone);
             todo_mcp::stdio::run(store.clone(), caller, shutdown).await?;

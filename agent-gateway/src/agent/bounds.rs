@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
-use todo_domain::conversation::{Message, Role};
+use todo_domain::conversation::Message;
 
+use crate::history;
 use crate::llm::ChatMessage;
 
 /// The bounds of one turn.
@@ -90,8 +91,8 @@ pub fn prompt_bytes(messages: &[ChatMessage]) -> usize {
     messages.iter().map(message_bytes).sum()
 }
 
-/// The newest stored messages whose text fits in `budget` bytes, cut so
-/// that they start at a user message (as [`crate::history::window`]).
+/// The newest stored messages whose text fits in `budget` bytes, then cut by
+/// [`history::window`] so that they start at a user message.
 pub fn history_within(history: Vec<Message>, budget: usize) -> Vec<Message> {
     let mut used = 0usize;
     let mut start = history.len();
@@ -102,13 +103,7 @@ pub fn history_within(history: Vec<Message>, budget: usize) -> Vec<Message> {
         }
         start = index;
     }
-    let mut kept: Vec<Message> = history.into_iter().skip(start).collect();
-    let first_user = kept
-        .iter()
-        .position(|m| m.body.role == Role::User)
-        .unwrap_or(kept.len());
-    kept.drain(..first_user);
-    kept
+    history::window(history.into_iter().skip(start).collect())
 }
 
 fn stored_bytes(message: &Message) -> usize {
@@ -119,7 +114,7 @@ fn stored_bytes(message: &Message) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use todo_domain::conversation::MessageBody;
+    use todo_domain::conversation::{MessageBody, Role};
 
     #[test]
     fn a_result_is_cut_at_a_character_boundary_with_a_note() {

@@ -36,6 +36,21 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// Seconds to wait before trying again, for the answers that say so
+    /// (`Retry-After`).
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::Turn(TurnError::Mcp(McpError::RateLimited { retry_after })) => {
+                Some(retry_after.unwrap_or(1).max(1))
+            }
+            Self::Turn(TurnError::BudgetSpent { retry_after, .. }) => {
+                Some(retry_after.as_secs().max(1))
+            }
+            Self::Turn(TurnError::Overloaded) => Some(2),
+            _ => None,
+        }
+    }
+
     /// Status, code and message: the one mapping of errors to what clients
     /// see (a JSON body, or a stream's `error` event). Causes that clients do
     /// not see are logged here.
@@ -91,12 +106,12 @@ impl ApiError {
                     "The model is not available right now. Please try again.".to_owned(),
                 )
             }
-            Self::Turn(TurnError::Mcp(McpError::RateLimited { retry_after })) => (
+            Self::Turn(TurnError::Mcp(McpError::RateLimited { .. })) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
                 format!(
                     "Too many requests for your tasks. Try again in {} s.",
-                    retry_after.unwrap_or(1).max(1)
+                    self.retry_after().unwrap_or(1)
                 ),
             ),
             Self::Turn(TurnError::Mcp(e)) => {
@@ -157,22 +172,10 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
-        if let Self::Turn(TurnError::Mcp(McpError::RateLimited { retry_after })) = &self {
-            let wait = retry_after.unwrap_or(1).max(1);
+        if let Some(wait) = self.retry_after() {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        }
-        if let Self::Turn(TurnError::BudgetSpent { retry_after, .. }) = &self {
-            let wait = retry_after.as_secs().max(1);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        }
-        if code == "overloaded" {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
         }
         if status == StatusCode::UNAUTHORIZED {
             response

@@ -80,16 +80,12 @@ fn html_attribute(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// `scheme://host[:port]` of a URL, for a CSP source (None when it is not
-/// a plain http(s) URL).
+/// `scheme://host[:port]` of an http(s) URL, for a CSP source.
 fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let authority = rest.split('/').next()?;
-    let plain = |c: char| c.is_ascii_alphanumeric() || ".-:[]".contains(c);
-    ((scheme == "http" || scheme == "https")
-        && !authority.is_empty()
-        && authority.chars().all(plain))
-    .then(|| format!("{scheme}://{authority}"))
+    reqwest::Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+        .map(|u| u.origin().ascii_serialization())
 }
 
 embedded_file! {

@@ -3,7 +3,8 @@
 //! `Host` is one of the allowed hosts and whose `Origin`, when a browser sent
 //! one, is one of the allowed origins. It runs before authentication, so a
 //! refused `Host` is never echoed into a `WWW-Authenticate` challenge or the
-//! metadata (where a cache in front could keep it).
+//! metadata (where a cache in front could keep it). The allowed values are
+//! parsed once, at start-up.
 
 use std::sync::Arc;
 
@@ -16,13 +17,77 @@ use serde_json::json;
 
 use crate::http::options::HttpOptions;
 
-/// The middleware (`route_layer`, with the server's options as state).
+/// The allowed hosts and origins, parsed (empty: any).
+#[derive(Debug, Default)]
+pub struct HostGuard {
+    /// (name, port when the entry names one).
+    hosts: Vec<(String, Option<u16>)>,
+    origins: Vec<AllowedOrigin>,
+}
+
+/// An allowed-origins entry: `null`, or scheme, name and port (None: any).
+#[derive(Debug, PartialEq, Eq)]
+enum AllowedOrigin {
+    Null,
+    Site {
+        scheme: String,
+        name: String,
+        port: Option<u16>,
+    },
+}
+
+impl HostGuard {
+    /// The guard for `options` (entries that cannot be parsed admit nothing).
+    pub fn new(options: &HttpOptions) -> Self {
+        Self {
+            hosts: options
+                .allowed_hosts
+                .iter()
+                .filter_map(|e| allowed_authority(e))
+                .collect(),
+            origins: options
+                .allowed_origins
+                .iter()
+                .filter_map(|e| allowed_origin(e))
+                .collect(),
+        }
+    }
+
+    /// Ok, or which header was refused (`host` or `origin`).
+    pub fn admitted(&self, headers: &HeaderMap) -> Result<(), &'static str> {
+        if !self.hosts.is_empty() {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .and_then(authority);
+            let allowed = host.is_some_and(|(name, port)| {
+                self.hosts.iter().any(|(a_name, a_port)| {
+                    *a_name == name && a_port.is_none_or(|p| Some(p) == port)
+                })
+            });
+            if !allowed {
+                return Err("host");
+            }
+        }
+        if let Some(origin) = headers.get(header::ORIGIN)
+            && !self.origins.is_empty()
+        {
+            let origin = origin.to_str().ok().and_then(request_origin);
+            if !origin.is_some_and(|o| self.origins.iter().any(|a| a.admits(&o))) {
+                return Err("origin");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The middleware (`route_layer`, with the guard as state).
 pub async fn check_host_and_origin(
-    State(options): State<Arc<HttpOptions>>,
+    State(guard): State<Arc<HostGuard>>,
     request: Request,
     next: Next,
 ) -> Response {
-    if let Err(refusal) = admitted(&options, request.headers()) {
+    if let Err(refusal) = guard.admitted(request.headers()) {
         tracing::warn!(
             reason = refusal,
             "request refused: DNS-rebinding protection"
@@ -38,39 +103,6 @@ pub async fn check_host_and_origin(
             .into_response();
     }
     next.run(request).await
-}
-
-/// Ok, or which header was refused (`host` or `origin`).
-pub fn admitted(options: &HttpOptions, headers: &HeaderMap) -> Result<(), &'static str> {
-    if !options.allowed_hosts.is_empty() {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .and_then(authority);
-        let allowed = host.is_some_and(|(name, port)| {
-            options.allowed_hosts.iter().any(|entry| {
-                allowed_authority(entry).is_some_and(|(a_name, a_port)| {
-                    a_name == name && a_port.is_none_or(|p| Some(p) == port)
-                })
-            })
-        });
-        if !allowed {
-            return Err("host");
-        }
-    }
-    if let Some(origin) = headers.get(header::ORIGIN)
-        && !options.allowed_origins.is_empty()
-    {
-        let origin = origin.to_str().unwrap_or_default().trim();
-        if !options
-            .allowed_origins
-            .iter()
-            .any(|entry| origin_matches(entry, origin))
-        {
-            return Err("origin");
-        }
-    }
-    Ok(())
 }
 
 /// A Host value as (lower-case name without brackets, port).
@@ -93,34 +125,64 @@ fn allowed_authority(entry: &str) -> Option<(String, Option<u16>)> {
     authority(entry)
 }
 
-/// Does `origin` (scheme://host[:port]) match an allowed-origins entry
-/// (`:*` for any port; no port: any port; `null` for `Origin: null`)?
-fn origin_matches(entry: &str, origin: &str) -> bool {
-    if entry == "null" || origin == "null" {
-        return entry == origin;
+impl AllowedOrigin {
+    /// Does an `Origin` (as [`request_origin`] read it) match this entry?
+    fn admits(&self, origin: &AllowedOrigin) -> bool {
+        match (self, origin) {
+            (Self::Null, Self::Null) => true,
+            (
+                Self::Site { scheme, name, port },
+                Self::Site {
+                    scheme: o_scheme,
+                    name: o_name,
+                    port: o_port,
+                },
+            ) => scheme == o_scheme && name == o_name && port.is_none_or(|p| Some(p) == *o_port),
+            _ => false,
+        }
     }
-    let split = |value: &str| -> Option<(String, String)> {
-        let (scheme, rest) = value.split_once("://")?;
-        Some((
-            scheme.to_ascii_lowercase(),
-            rest.trim_end_matches('/').to_owned(),
-        ))
-    };
-    let (Some((e_scheme, e_rest)), Some((o_scheme, o_rest))) = (split(entry), split(origin)) else {
-        return false;
-    };
-    if e_scheme != o_scheme {
-        return false;
+}
+
+/// `scheme://host[:port]` (or `null`) split in its parts.
+fn split_origin(value: &str) -> Option<(AllowedOrigin, bool)> {
+    if value == "null" {
+        return Some((AllowedOrigin::Null, false));
     }
-    let Some((o_name, o_port)) = authority(&o_rest) else {
-        return false;
-    };
-    let default_port = if o_scheme == "https" { 443 } else { 80 };
-    let o_port = o_port.unwrap_or(default_port);
-    match e_rest.strip_suffix(":*") {
-        Some(e_name) => authority(e_name).is_some_and(|(name, _)| name == o_name),
-        None => authority(&e_rest)
-            .is_some_and(|(name, port)| name == o_name && port.is_none_or(|p| p == o_port)),
+    let (scheme, rest) = value.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let rest = rest.trim_end_matches('/');
+    let any_port = rest.ends_with(":*");
+    let (name, port) = authority(rest.strip_suffix(":*").unwrap_or(rest))?;
+    Some((AllowedOrigin::Site { scheme, name, port }, any_port))
+}
+
+/// An allowed-origins entry (`:*` or no port: any port; `null` for
+/// `Origin: null`).
+fn allowed_origin(entry: &str) -> Option<AllowedOrigin> {
+    let (origin, any_port) = split_origin(entry.trim())?;
+    Some(match origin {
+        AllowedOrigin::Site { scheme, name, .. } if any_port => AllowedOrigin::Site {
+            scheme,
+            name,
+            port: None,
+        },
+        origin => origin,
+    })
+}
+
+/// A request's `Origin`, its port filled from the scheme when absent.
+fn request_origin(value: &str) -> Option<AllowedOrigin> {
+    match split_origin(value.trim())? {
+        (_, true) => None,
+        (AllowedOrigin::Site { scheme, name, port }, false) => {
+            let default = if scheme == "https" { 443 } else { 80 };
+            Some(AllowedOrigin::Site {
+                port: Some(port.unwrap_or(default)),
+                scheme,
+                name,
+            })
+        }
+        (AllowedOrigin::Null, _) => Some(AllowedOrigin::Null),
     }
 }
 
@@ -145,6 +207,10 @@ mod tests {
 
     #[test]
     fn origins_match_scheme_host_and_port() {
+        let origin_matches = |entry: &str, origin: &str| {
+            let allowed = allowed_origin(entry).expect("entry");
+            request_origin(origin).is_some_and(|o| allowed.admits(&o))
+        };
         assert!(origin_matches(
             "http://localhost:*",
             "http://localhost:5173"

@@ -78,6 +78,7 @@ pub fn router(
             metadata::unauthorized(&refusal_options, headers, error)
         }),
     });
+    let guard = Arc::new(host_guard::HostGuard::new(&options));
     let mut mcp_routes = Router::new().nest_service("/mcp", mcp);
     // Counted per authenticated user: inside authentication.
     if let Some(limit) = limit {
@@ -86,7 +87,7 @@ pub fn router(
     let mcp_routes = mcp_routes
         .route_layer(middleware::from_fn_with_state(authentication, authenticate))
         .route_layer(middleware::from_fn_with_state(
-            options.clone(),
+            guard.clone(),
             host_guard::check_host_and_origin,
         ));
     let probes = Router::new()
@@ -103,7 +104,7 @@ pub fn router(
             get(metadata::resource_metadata),
         )
         .route_layer(middleware::from_fn_with_state(
-            options.clone(),
+            guard,
             host_guard::check_host_and_origin,
         ))
         .with_state(options);

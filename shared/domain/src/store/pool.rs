@@ -129,13 +129,6 @@ macro_rules! on_writer {
 }
 
 impl Store {
-    /// This store, refusing to add a task for a user who keeps `quota`
-    /// already (0: no limit).
-    pub fn with_task_quota(mut self, quota: u32) -> Self {
-        self.quotas.tasks = (quota > 0).then_some(i64::from(quota));
-        self
-    }
-
     /// `sqlite` or `postgres`, for logs and metrics.
     pub fn backend(&self) -> &'static str {
         match self.backend {
