@@ -324,12 +324,7 @@ async fn the_eleventh_chat_in_a_minute_is_rate_limited_for_that_user_only() {
         .await
         .expect("post");
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = limited
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .expect("Retry-After");
+    let retry_after = crate::helpers::retry_after(&limited);
     assert!((1..=6).contains(&retry_after), "{retry_after}");
     assert!(limited.headers().contains_key("x-ratelimit-after"));
     let body: Value = limited.json().await.expect("json");

@@ -8,7 +8,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use todo_testkit::Backend;
 
-use crate::helpers::{Reply, Stack, ok, roles, text, tool_calls};
+use crate::helpers::stack::metrics_text;
+use crate::helpers::{Reply, Stack, ok, retry_after, roles, text, tool_calls};
 
 fn adds(count: usize) -> Value {
     let calls: Vec<(String, Value)> = (0..count)
@@ -232,20 +233,10 @@ async fn the_daily_token_budget_stops_turns_and_then_refuses_them() {
 
     // Spent: the next message is refused before anything is stored.
     let response = stack
-        .http
-        .post(stack.url("/api/nils/chat"))
-        .bearer_auth(crate::helpers::token("nils"))
-        .json(&json!({"message": "More"}))
-        .send()
-        .await
-        .expect("send");
+        .chat_response("nils", json!({"message": "More"}))
+        .await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    let wait: u64 = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .expect("Retry-After");
+    let wait = retry_after(&response);
     assert!((1..=86_400).contains(&wait), "{wait}");
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["error"], "budget_exhausted", "{body}");
@@ -256,12 +247,7 @@ async fn the_daily_token_budget_stops_turns_and_then_refuses_them() {
     stack.model.script(vec![ok(text("Hello."))]);
     let (status, _) = stack.chat("olaf", json!({"message": "Hi"})).await;
     assert_eq!(status, StatusCode::OK);
-    let metrics = reqwest::get(crate::helpers::stack::metrics_url(&stack.gateway))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = metrics_text(&stack.gateway).await;
     assert!(
         metrics.contains(r#"todo_rate_limited_total{limit="token_budget"} 1"#),
         "{metrics}"

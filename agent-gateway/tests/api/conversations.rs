@@ -269,25 +269,11 @@ async fn deleting_a_conversation_while_its_turn_runs_is_a_409() {
         delay: Duration::from_millis(1_500),
         ..ok(text("Slow."))
     }]);
-    let turn = {
-        let (http, url, token) = (
-            stack.http.clone(),
-            stack.url("/api/vera/chat"),
-            token("vera"),
-        );
-        tokio::spawn(async move {
-            http.post(url)
-                .bearer_auth(token)
-                .json(&json!({"conversation_id": id, "message": "Again"}))
-                .send()
-                .await
-                .map(|r| r.status())
-        })
-    };
+    let turn = stack.chat_in_background("vera", json!({"conversation_id": id, "message": "Again"}));
     tokio::time::sleep(Duration::from_millis(400)).await;
     let path = format!("/api/vera/conversations/{id}");
     assert_eq!(stack.delete("vera", &path).await, StatusCode::CONFLICT);
-    assert_eq!(turn.await.expect("join").expect("turn"), StatusCode::OK);
+    assert_eq!(turn.await.expect("turn"), StatusCode::OK);
     assert_eq!(
         roles(&stack.messages("vera", id).await),
         ["user", "assistant", "user", "assistant"],

@@ -9,7 +9,7 @@ use serde_json::json;
 use todo_testkit::Backend;
 use todo_testkit::raw_http::{assert_load_is_shed, assert_slow_clients_are_cut_off};
 
-use crate::helpers::stack::metrics_url;
+use crate::helpers::stack::metrics_text;
 use crate::helpers::{Reply, Stack, ok, text};
 
 #[tokio::test]
@@ -37,12 +37,7 @@ async fn requests_and_connections_past_the_caps_are_shed_and_counted() {
     )
     .await;
     assert_load_is_shed(stack.gateway.addr, "/api/nora/chat").await;
-    let metrics = reqwest::get(metrics_url(&stack.gateway))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = metrics_text(&stack.gateway).await;
     for what in ["requests", "connections"] {
         assert!(
             metrics.contains(&format!("todo_load_shed_total{{reason=\"{what}\"}} 1")),
@@ -58,30 +53,11 @@ async fn turns_past_the_cap_are_shed_with_retry_after() {
         delay: Duration::from_millis(1_500),
         ..ok(text("Slow answer."))
     }]);
-    let first = {
-        let (http, url, token) = (
-            stack.http.clone(),
-            stack.url("/api/olive/chat"),
-            crate::helpers::token("olive"),
-        );
-        tokio::spawn(async move {
-            http.post(url)
-                .bearer_auth(token)
-                .json(&json!({"message": "Hello"}))
-                .send()
-                .await
-                .map(|r| r.status())
-        })
-    };
+    let first = stack.chat_in_background("olive", json!({"message": "Hello"}));
     tokio::time::sleep(Duration::from_millis(400)).await;
     let refused = stack
-        .http
-        .post(stack.url("/api/paul/chat"))
-        .bearer_auth(crate::helpers::token("paul"))
-        .json(&json!({"message": "Hello"}))
-        .send()
-        .await
-        .expect("send");
+        .chat_response("paul", json!({"message": "Hello"}))
+        .await;
     assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         refused.headers().get("retry-after").map(|v| v.as_bytes()),
@@ -94,10 +70,7 @@ async fn turns_past_the_cap_are_shed_with_retry_after() {
         "nothing stored"
     );
 
-    assert_eq!(
-        first.await.expect("join").expect("first turn"),
-        StatusCode::OK
-    );
+    assert_eq!(first.await.expect("first turn"), StatusCode::OK);
     stack.model.script(vec![ok(text("Now there is room."))]);
     let (status, body) = stack.chat("paul", json!({"message": "Hello"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");

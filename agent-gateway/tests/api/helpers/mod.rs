@@ -38,6 +38,16 @@ pub fn shown(body: &Value) -> Vec<Shown> {
         .collect()
 }
 
+/// An answer's `Retry-After`, in seconds (panics without one).
+pub fn retry_after(response: &reqwest::Response) -> u64 {
+    response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After")
+}
+
 /// Each message's role.
 pub fn roles(messages: &[Shown]) -> Vec<&str> {
     messages.iter().map(|m| m.role.as_str()).collect()

@@ -9,6 +9,7 @@ use todo_domain::UserId;
 use todo_server::Secret;
 use todo_server::auth::mint_hs256;
 use todo_testkit::{Backend, ServiceProcess, TestDatabase, workspace_binary};
+use tokio::task::JoinHandle;
 
 use super::{FakeModel, Shown, shown};
 
@@ -72,6 +73,25 @@ impl Stack {
 
     pub async fn chat(&self, user: &str, body: Value) -> (StatusCode, Value) {
         self.chat_via(&self.gateway, user, body).await
+    }
+
+    /// The whole answer to a chat message (its headers too).
+    pub async fn chat_response(&self, user: &str, body: Value) -> reqwest::Response {
+        self.chat_request(user, body).send().await.expect("chat")
+    }
+
+    /// A chat message sent from a task of its own, for a turn that must run
+    /// while the test does something else: its status once it is answered.
+    pub fn chat_in_background(&self, user: &str, body: Value) -> JoinHandle<StatusCode> {
+        let request = self.chat_request(user, body);
+        tokio::spawn(async move { request.send().await.expect("chat").status() })
+    }
+
+    fn chat_request(&self, user: &str, body: Value) -> reqwest::RequestBuilder {
+        self.http
+            .post(self.url(&format!("/api/{user}/chat")))
+            .bearer_auth(token(user))
+            .json(&body)
     }
 
     /// [`Stack::chat`] through the given gateway instance.
@@ -238,6 +258,16 @@ pub fn metrics_url(service: &ServiceProcess) -> String {
         .and_then(|rest| rest.split('/').next())
         .unwrap_or_else(|| panic!("no metrics address logged:\n{logs}"));
     format!("http://{addr}/metrics")
+}
+
+/// The metrics `service` serves (started with `METRICS_BIND=127.0.0.1:0`).
+pub async fn metrics_text(service: &ServiceProcess) -> String {
+    reqwest::get(metrics_url(service))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text")
 }
 
 /// A `todo-gateway serve` using `model`; each `extra` variable is set, or
